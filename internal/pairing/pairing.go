@@ -1,0 +1,167 @@
+// Package pairing merges pairing equations into one multi-pairing check.
+//
+// A Check collects equations of the form ∏ e(Pᵢ, Qᵢ) = 1. Each equation after
+// the first is scaled by a fresh random 128-bit coefficient, so the merged
+// product is 1 with probability at most 2⁻¹²⁸ unless every equation holds.
+// Terms paired with the same fixed G2 point (ĝ, ĝₙ, an owner's ĝˢ) are summed
+// in G1 and cost one Miller loop with precomputed lines; the whole check costs
+// one final exponentiation.
+package pairing
+
+import (
+	"crypto/rand"
+	"errors"
+	"math/big"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+// Lines are the precomputed Miller-loop lines of a fixed G2 point.
+type Lines = [2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff
+
+// Fixed is a G2 point known in advance, with its Miller-loop lines.
+type Fixed struct {
+	Q     bls.G2Affine
+	lines Lines
+}
+
+// NewFixed precomputes the lines of q.
+func NewFixed(q *bls.G2Affine) *Fixed {
+	return &Fixed{Q: *q, lines: bls.PrecomputeLines(*q)}
+}
+
+type fixedTerm struct {
+	q   *Fixed
+	acc bls.G1Jac
+}
+
+// Check accumulates pairing equations. The zero value is ready to use; a
+// Check is not safe for concurrent use.
+type Check struct {
+	started bool
+	coeff   big.Int // coefficient of the current equation
+	coeffFr fr.Element
+	fixed   []fixedTerm
+	p       []bls.G1Affine
+	q       []bls.G2Affine
+}
+
+// Equation starts a new equation. The first equation has coefficient 1; each
+// later one a fresh uniformly random 128-bit coefficient.
+func (c *Check) Equation() {
+	if !c.started {
+		c.started = true
+		c.coeff.SetUint64(1)
+		c.coeffFr.SetOne()
+		return
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("pairing: crypto/rand failed: " + err.Error())
+	}
+	b[0] |= 0x80 // never zero
+	c.coeff.SetBytes(b[:])
+	c.coeffFr.SetBigInt(&c.coeff)
+}
+
+func (c *Check) ensureStarted() {
+	if !c.started {
+		c.Equation()
+	}
+}
+
+func (c *Check) slot(q *Fixed) *bls.G1Jac {
+	for i := range c.fixed {
+		if c.fixed[i].q == q {
+			return &c.fixed[i].acc
+		}
+	}
+	c.fixed = append(c.fixed, fixedTerm{q: q})
+	return &c.fixed[len(c.fixed)-1].acc
+}
+
+// AddFixed adds the term e(coeff·p, q) to the current equation.
+func (c *Check) AddFixed(p *bls.G1Affine, q *Fixed) {
+	c.ensureStarted()
+	var t bls.G1Jac
+	t.FromAffine(p)
+	if !c.coeffIsOne() {
+		t.ScalarMultiplication(&t, &c.coeff)
+	}
+	c.slot(q).AddAssign(&t)
+}
+
+// AddFixedJac is AddFixed for a point in Jacobian coordinates.
+func (c *Check) AddFixedJac(p *bls.G1Jac, q *Fixed) {
+	c.ensureStarted()
+	t := *p
+	if !c.coeffIsOne() {
+		t.ScalarMultiplication(&t, &c.coeff)
+	}
+	c.slot(q).AddAssign(&t)
+}
+
+// AddFixedScaled adds the term e(coeff·s·p, q) to the current equation.
+func (c *Check) AddFixedScaled(p *bls.G1Affine, s *fr.Element, q *Fixed) {
+	c.ensureStarted()
+	var k fr.Element
+	k.Mul(s, &c.coeffFr)
+	var kb big.Int
+	k.BigInt(&kb)
+	var t bls.G1Jac
+	t.FromAffine(p)
+	t.ScalarMultiplication(&t, &kb)
+	c.slot(q).AddAssign(&t)
+}
+
+// Add adds the term e(coeff·p, q) for a G2 point q not known in advance.
+func (c *Check) Add(p *bls.G1Affine, q *bls.G2Affine) {
+	c.ensureStarted()
+	pp := *p
+	if !c.coeffIsOne() {
+		pp.ScalarMultiplication(p, &c.coeff)
+	}
+	c.p = append(c.p, pp)
+	c.q = append(c.q, *q)
+}
+
+func (c *Check) coeffIsOne() bool { return c.coeffFr.IsOne() }
+
+// ErrFailed is returned by Verify when the merged product is not 1.
+var ErrFailed = errors.New("pairing check failed")
+
+// Verify computes the merged product and returns nil exactly when it is 1.
+// An empty Check verifies trivially.
+func (c *Check) Verify() error {
+	var acc []bls.G1Jac
+	var lines []Lines
+	for i := range c.fixed {
+		acc = append(acc, c.fixed[i].acc)
+		lines = append(lines, c.fixed[i].q.lines)
+	}
+	var parts []*bls.GT
+	if len(acc) > 0 {
+		ps := bls.BatchJacobianToAffineG1(acc)
+		f, err := bls.MillerLoopFixedQ(ps, lines)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, &f)
+	}
+	if len(c.p) > 0 {
+		f, err := bls.MillerLoop(c.p, c.q)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, &f)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	r := bls.FinalExponentiation(parts[0], parts[1:]...)
+	if !r.IsOne() {
+		return ErrFailed
+	}
+	return nil
+}
