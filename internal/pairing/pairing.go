@@ -4,8 +4,9 @@
 // the first is scaled by a fresh random 128-bit coefficient, so the merged
 // product is 1 with probability at most 2⁻¹²⁸ unless every equation holds.
 // Terms paired with the same fixed G2 point (ĝ, ĝₙ, an owner's ĝˢ) are summed
-// in G1 and cost one Miller loop with precomputed lines; the whole check costs
-// one final exponentiation.
+// in G1, so they add one pair to the multi-Miller loop however many equations
+// use them; the whole check costs one multi-Miller loop and one final
+// exponentiation.
 package pairing
 
 import (
@@ -15,21 +16,19 @@ import (
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"github.com/vdsproject/vds/internal/fixedbase"
 )
 
-// Lines are the precomputed Miller-loop lines of a fixed G2 point.
-type Lines = [2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff
-
-// Fixed is a G2 point known in advance, with its Miller-loop lines.
+// Fixed is a G2 point that many equations pair with; terms added with it are
+// summed in G1. Two Fixed values are the same slot only if they are the same
+// pointer.
 type Fixed struct {
-	Q     bls.G2Affine
-	lines Lines
+	Q bls.G2Affine
 }
 
-// NewFixed precomputes the lines of q.
-func NewFixed(q *bls.G2Affine) *Fixed {
-	return &Fixed{Q: *q, lines: bls.PrecomputeLines(*q)}
-}
+// NewFixed returns a slot for q.
+func NewFixed(q *bls.G2Affine) *Fixed { return &Fixed{Q: *q} }
 
 type fixedTerm struct {
 	q   *Fixed
@@ -115,6 +114,16 @@ func (c *Check) AddFixedScaled(p *bls.G1Affine, s *fr.Element, q *Fixed) {
 	c.slot(q).AddAssign(&t)
 }
 
+// AddScaledBase adds the term e(coeff·s·P, q) where t is the fixed-base
+// table of P.
+func (c *Check) AddScaledBase(t *fixedbase.Table, s *fr.Element, q *Fixed) {
+	c.ensureStarted()
+	var k fr.Element
+	k.Mul(s, &c.coeffFr)
+	p := t.Mul(&k)
+	c.slot(q).AddAssign(&p)
+}
+
 // Add adds the term e(coeff·p, q) for a G2 point q not known in advance.
 func (c *Check) Add(p *bls.G1Affine, q *bls.G2Affine) {
 	c.ensureStarted()
@@ -134,33 +143,22 @@ var ErrFailed = errors.New("pairing check failed")
 // Verify computes the merged product and returns nil exactly when it is 1.
 // An empty Check verifies trivially.
 func (c *Check) Verify() error {
-	var acc []bls.G1Jac
-	var lines []Lines
-	for i := range c.fixed {
-		acc = append(acc, c.fixed[i].acc)
-		lines = append(lines, c.fixed[i].q.lines)
-	}
-	var parts []*bls.GT
-	if len(acc) > 0 {
-		ps := bls.BatchJacobianToAffineG1(acc)
-		f, err := bls.MillerLoopFixedQ(ps, lines)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, &f)
-	}
-	if len(c.p) > 0 {
-		f, err := bls.MillerLoop(c.p, c.q)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, &f)
-	}
-	if len(parts) == 0 {
+	if len(c.fixed) == 0 && len(c.p) == 0 {
 		return nil
 	}
-	r := bls.FinalExponentiation(parts[0], parts[1:]...)
-	if !r.IsOne() {
+	acc := make([]bls.G1Jac, len(c.fixed))
+	q := make([]bls.G2Affine, 0, len(c.fixed)+len(c.q))
+	for i := range c.fixed {
+		acc[i] = c.fixed[i].acc
+		q = append(q, c.fixed[i].q.Q)
+	}
+	p := append(bls.BatchJacobianToAffineG1(acc), c.p...)
+	q = append(q, c.q...)
+	ok, err := bls.PairingCheck(p, q)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return ErrFailed
 	}
 	return nil
