@@ -51,7 +51,7 @@ func (c *CRS) Validate() error {
 	pk := &c.pk
 	// Coefficients: r_i for the pair (g_i, g_{i+1}), r_b for the bridge,
 	// t_i for the G1/G2 consistency of index i. All 128-bit random.
-	m := len(c.g1) - 1 // points g_1..g_{2n} without g_{n+1}
+	m := len(c.g1) - 1          // points g_1..g_{2n} without g_{n+1}
 	sA := make([]fr.Element, m) // paired with ĝ
 	sB := make([]fr.Element, m) // paired with ĝ_1 (negated)
 	t := make([]fr.Element, n)  // scalars of ĝ_1..ĝ_n

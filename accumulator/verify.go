@@ -1,0 +1,92 @@
+package accumulator
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+// Terms returns the G1 points A, B of the non-membership equation of SPEC §6
+// in the form that needs only G1 scalar multiplications:
+//
+//	e(A, P)·e(B, ĝ) = 1   with   A = w,  B = y·w − f − u·g,
+//
+// which holds, for the owner's public key P = s·ĝ, exactly when
+// (y+s)·w = f + u·g. Callers merge it into a larger pairing check (SPEC §7);
+// [Verify] checks it alone.
+//
+// Terms enforces the rest of the verification: it returns an error wrapping
+// ErrRevoked if w.U = 0 — the form of the membership witness of a revoked
+// element, which satisfies the pairing equation and must be rejected — an
+// error wrapping ErrIdentity if f is the identity, ErrInvalidPoint if f or
+// w.W is off the curve or outside the prime-order subgroup, and
+// ErrInvalidInput on a nil argument. w.W may be the identity.
+func Terms(f *bls.G1Affine, y *fr.Element, w *Witness) (A bls.G1Affine, B bls.G1Jac, err error) {
+	switch {
+	case f == nil || y == nil || w == nil:
+		return A, B, fmt.Errorf("accumulator: witness check: nil argument: %w", ErrInvalidInput)
+	case f.IsInfinity():
+		return A, B, fmt.Errorf("accumulator: witness check: accumulator value: %w", ErrIdentity)
+	case w.U.IsZero():
+		return A, B, fmt.Errorf("accumulator: witness check: u = 0 (membership witness): %w", ErrRevoked)
+	case !f.IsInSubGroup():
+		return A, B, fmt.Errorf("accumulator: witness check: accumulator value: %w", ErrInvalidPoint)
+	case !w.W.IsInSubGroup():
+		return A, B, fmt.Errorf("accumulator: witness check: witness point: %w", ErrInvalidPoint)
+	}
+	var negU fr.Element
+	negU.Neg(&w.U)
+	var bu, by big.Int
+	negU.BigInt(&bu)
+	if w.W.IsInfinity() {
+		B.ScalarMultiplicationBase(&bu) // y·O = O
+	} else {
+		B.JointScalarMultiplicationBase(&w.W, &bu, y.BigInt(&by))
+	}
+	var fj bls.G1Jac
+	fj.FromAffine(f)
+	B.SubAssign(&fj)
+	return w.W, B, nil
+}
+
+// Verify checks the non-membership witness w of y against the accumulator
+// value f and the owner's public key pk (SPEC §6): u ≠ 0 and
+// e(w, y·ĝ + P) = e(f + u·g, ĝ), evaluated as the single pairing check
+// e(w, P)·e(y·w − f − u·g, ĝ) = 1 of [Terms].
+//
+// It returns nil if the witness is valid, an error wrapping ErrBadProof if
+// the equation fails, an error wrapping both ErrBadProof and ErrRevoked if
+// w.U = 0, and an error wrapping ErrInvalidInput (ErrIdentity,
+// ErrInvalidPoint) if pk or f is the identity, a point is outside the
+// prime-order subgroup or an argument is nil.
+func Verify(pk *bls.G2Affine, f *bls.G1Affine, y *fr.Element, w *Witness) error {
+	switch {
+	case pk == nil:
+		return fmt.Errorf("accumulator: verify: nil public key: %w", ErrInvalidInput)
+	case pk.IsInfinity():
+		return fmt.Errorf("accumulator: verify: public key: %w", ErrIdentity)
+	case !pk.IsInSubGroup():
+		return fmt.Errorf("accumulator: verify: public key: %w", ErrInvalidPoint)
+	}
+	a, b, err := Terms(f, y, w)
+	if err != nil {
+		if errors.Is(err, ErrRevoked) {
+			return fmt.Errorf("accumulator: verify: %w: %w", ErrBadProof, err)
+		}
+		return fmt.Errorf("accumulator: verify: %w", err)
+	}
+	_, _, _, g2 := bls.Generators()
+	var ba bls.G1Affine
+	ba.FromJacobian(&b)
+	ok, err := bls.PairingCheck([]bls.G1Affine{a, ba}, []bls.G2Affine{*pk, g2})
+	if err != nil {
+		return fmt.Errorf("accumulator: verify: %w: %w", ErrBadProof, err)
+	}
+	if !ok {
+		return fmt.Errorf("accumulator: verify: epoch %d: %w", w.Epoch, ErrBadProof)
+	}
+	return nil
+}
