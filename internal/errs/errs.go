@@ -53,4 +53,14 @@ var (
 	ErrUnknownState = New("vds: unknown state", nil)
 	// ErrUnknownBatch: no batch with that id.
 	ErrUnknownBatch = New("vds: unknown batch", nil)
+	// ErrConflict: a different object is already stored where this one would go.
+	ErrConflict = New("vds: conflicting object already stored", nil)
+	// ErrWrongChallenge: an audit answer for another challenge (stale nonce).
+	ErrWrongChallenge = New("vds: answer is for another challenge", ErrBadProof)
+	// ErrNotFound: a store has no such record.
+	ErrNotFound = New("vds: not found", nil)
+	// ErrUnavailable: a peer could not be reached; the call may be retried.
+	ErrUnavailable = New("vds: peer unavailable", nil)
+	// ErrClosed: the object was closed.
+	ErrClosed = New("vds: closed", nil)
 )

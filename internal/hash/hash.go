@@ -18,6 +18,10 @@ const (
 	TagColumns     = "vds/v1/cols"
 	TagAudit       = "vds/v1/audit"
 	TagTimeWindow  = "vds/v1/tw"
+	TagStateSig    = "vds/v1/state-sig"
+	TagOwner       = "vds/v1/owner"
+	TagKeyID       = "vds/v1/key"
+	TagAuditNonce  = "vds/v1/audit-nonce"
 )
 
 // Sum returns H(tag, parts…) = SHA-256(len(tag) ‖ tag ‖ len(p1) ‖ p1 ‖ …),

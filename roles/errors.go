@@ -1,0 +1,105 @@
+package roles
+
+import (
+	"fmt"
+
+	"github.com/vdsproject/vds/internal/errs"
+)
+
+// Sentinel errors; the same values as the identically named errors of
+// package vds.
+var (
+	ErrInvalidInput    = errs.ErrInvalidInput
+	ErrInvalidEncoding = errs.ErrInvalidEncoding
+	ErrTooLarge        = errs.ErrTooLarge
+	ErrBadProof        = errs.ErrBadProof
+	ErrBadSignature    = errs.ErrBadSignature
+	ErrCRSMismatch     = errs.ErrCRSMismatch
+	ErrRevoked         = errs.ErrRevoked
+	ErrStaleState      = errs.ErrStaleState
+	ErrUnknownState    = errs.ErrUnknownState
+	ErrUnknownBatch    = errs.ErrUnknownBatch
+	ErrConflict        = errs.ErrConflict
+	ErrWrongChallenge  = errs.ErrWrongChallenge
+	ErrNotFound        = errs.ErrNotFound
+	ErrUnavailable     = errs.ErrUnavailable
+	ErrClosed          = errs.ErrClosed
+)
+
+// InputError says which input was wrong and why. It wraps ErrInvalidInput
+// (or a more specific cause).
+type InputError struct {
+	Field  string // the offending input, e.g. "timestamps[3]"
+	Reason string
+	Err    error // the sentinel; ErrInvalidInput if nil
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("vds: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap returns the sentinel.
+func (e *InputError) Unwrap() error {
+	if e.Err == nil {
+		return ErrInvalidInput
+	}
+	return e.Err
+}
+
+func invalid(field, format string, args ...any) error {
+	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func tooLarge(field string, got, limit int) error {
+	return &InputError{Field: field, Reason: fmt.Sprintf("%d exceeds the limit of %d", got, limit), Err: ErrTooLarge}
+}
+
+// MissingStatesError reports states a party needs and does not have: the
+// epochs From..To (inclusive). It wraps ErrUnknownState.
+type MissingStatesError struct {
+	From, To uint64
+}
+
+func (e *MissingStatesError) Error() string {
+	if e.From == e.To {
+		return fmt.Sprintf("vds: missing state of epoch %d", e.From)
+	}
+	return fmt.Sprintf("vds: missing states of epochs %d..%d", e.From, e.To)
+}
+
+// Unwrap returns ErrUnknownState.
+func (e *MissingStatesError) Unwrap() error { return ErrUnknownState }
+
+// StaleStateError reports a state or answer older than what is already held
+// (or older than allowed). It wraps ErrStaleState.
+type StaleStateError struct {
+	Have, Got uint64 // epochs
+	Reason    string
+}
+
+func (e *StaleStateError) Error() string {
+	if e.Reason != "" {
+		return "vds: stale state: " + e.Reason
+	}
+	return fmt.Sprintf("vds: stale state: epoch %d, already at epoch %d", e.Got, e.Have)
+}
+
+// Unwrap returns ErrStaleState.
+func (e *StaleStateError) Unwrap() error { return ErrStaleState }
+
+// RevokedError reports a revoked batch and the epoch that revoked it. It
+// wraps ErrRevoked.
+type RevokedError struct {
+	Batch BatchID
+	Epoch uint64 // 0 if unknown
+}
+
+func (e *RevokedError) Error() string {
+	if e.Epoch == 0 {
+		return fmt.Sprintf("vds: batch %s is revoked", e.Batch.Short())
+	}
+	return fmt.Sprintf("vds: batch %s was revoked at epoch %d", e.Batch.Short(), e.Epoch)
+}
+
+// Unwrap returns ErrRevoked.
+func (e *RevokedError) Unwrap() error { return ErrRevoked }
