@@ -1,0 +1,54 @@
+package roles
+
+import (
+	"context"
+
+	"github.com/vdsproject/vds/commitment"
+)
+
+// Local is the three roles wired together in one process: an owner whose
+// storage client is the server itself, and a verifier that catches up from
+// the server. It is meant for tests, examples and small deployments.
+type Local struct {
+	CRS      *commitment.CRS
+	Owner    *DataOwner
+	Server   *StorageServer
+	Verifier *Verifier
+}
+
+// NewLocal wires a DataOwner, a StorageServer and a Verifier around one CRS
+// and the given stores (NewMemoryOwnerStore and NewMemoryServerStore for a
+// system that lives in memory).
+func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server ServerStore, opts ...OwnerOption) (*Local, error) {
+	// The owner's keys decide the server's configuration, and the owner
+	// needs a storage client: start the owner against a deferred client.
+	d := &deferredStorage{}
+	o, err := NewDataOwner(ctx, crs, owner, d, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewStorageServer(crs, o.Keys(), server)
+	if err != nil {
+		return nil, err
+	}
+	d.StorageClient = s
+	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithStateSource(s))
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return &Local{CRS: crs, Owner: o, Server: s, Verifier: v}, nil
+}
+
+// Query asks the server and verifies its answer.
+func (l *Local) Query(ctx context.Context, q *Query) (*Result, error) {
+	ans, err := l.Server.Answer(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return l.Verifier.Verify(ctx, q, ans)
+}
+
+type deferredStorage struct{ StorageClient }

@@ -1,0 +1,528 @@
+package roles
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"sync"
+	"time"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"github.com/vdsproject/vds/accumulator"
+	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/commitment"
+)
+
+// OwnerOption configures a DataOwner.
+type OwnerOption func(*ownerConfig)
+
+type ownerConfig struct {
+	signer Signer
+	rand   io.Reader
+	now    func() time.Time
+	limits Limits
+}
+
+// WithSigner makes the owner sign with s (a KMS or HSM) instead of the
+// Ed25519 key in its store.
+func WithSigner(s Signer) OwnerOption { return func(c *ownerConfig) { c.signer = s } }
+
+// WithRandom sets the source of key material and commitment randomness
+// (default crypto/rand.Reader).
+func WithRandom(r io.Reader) OwnerOption { return func(c *ownerConfig) { c.rand = r } }
+
+// WithClock sets the clock that stamps states (default time.Now).
+func WithClock(now func() time.Time) OwnerOption { return func(c *ownerConfig) { c.now = now } }
+
+// WithOwnerLimits sets the limits applied to new batches.
+func WithOwnerLimits(l Limits) OwnerOption { return func(c *ownerConfig) { c.limits = l } }
+
+// DataOwner is the trusted, light data owner of SPEC §1: it commits to
+// batches, signs their headers, revokes and updates batches and signs the
+// resulting states. Its keys, state chain and unacknowledged operations live
+// in its OwnerStore; an operation that returns nil is durable there and
+// acknowledged by the storage server. Its methods are safe for concurrent
+// use (they are serialised).
+type DataOwner struct {
+	mu      sync.Mutex
+	pk      *commitment.ProverKey
+	store   OwnerStore
+	storage StorageClient
+	cfg     ownerConfig
+	signer  Signer
+	acc     *accumulator.SecretKey
+	keys    OwnerKeys
+	ownerID Hash
+	synced  bool // the storage server is known to hold everything acknowledged
+}
+
+var _ StateSource = (*DataOwner)(nil)
+
+// NewDataOwner opens the owner whose state is in store, creating its keys
+// and the state of epoch 0 on first use, and pushing to storage whatever
+// it has not acknowledged yet (see Sync) before the next operation.
+func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, storage StorageClient, opts ...OwnerOption) (*DataOwner, error) {
+	cfg := ownerConfig{rand: rand.Reader, now: time.Now, limits: DefaultLimits()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if crs == nil || store == nil || storage == nil {
+		return nil, invalid("data owner", "nil CRS, store or storage client")
+	}
+	if err := cfg.limits.check(); err != nil {
+		return nil, err
+	}
+	o := &DataOwner{pk: crs.ProverKey(), store: store, storage: storage, cfg: cfg}
+	sec, err := store.Secrets(ctx)
+	if errors.Is(err, ErrNotFound) {
+		sec, err = o.newSecrets(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vds: owner keys: %w", err)
+	}
+	if o.acc, err = accumulator.UnmarshalSecretKey(sec.Accumulator); err != nil {
+		return nil, fmt.Errorf("vds: owner keys: %w", err)
+	}
+	o.signer = cfg.signer
+	if o.signer == nil {
+		if len(sec.SigningSeed) != ed25519.SeedSize {
+			return nil, invalid("owner keys", "signing seed has %d bytes", len(sec.SigningSeed))
+		}
+		if o.signer, err = NewEd25519Signer(ed25519.NewKeyFromSeed(sec.SigningSeed)); err != nil {
+			return nil, err
+		}
+	}
+	clear(sec.SigningSeed)
+	clear(sec.Accumulator)
+	pub := o.acc.PublicKey()
+	o.keys = OwnerKeys{
+		Accumulator: codec.G2(pub),
+		Signing:     []SigningKey{{ID: o.signer.KeyID(), Key: o.signer.Public()}},
+	}
+	o.ownerID = o.keys.ID()
+	if _, err := store.LatestState(ctx); errors.Is(err, ErrUnknownState) {
+		st, err := o.sign(ctx, State{Epoch: 0, Acc: codec.G1(accumulator.Initial())})
+		if err != nil {
+			return nil, err
+		}
+		if err := store.Commit(ctx, &OwnerTx{State: st}); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *DataOwner) newSecrets(ctx context.Context) (*OwnerSecrets, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := io.ReadFull(o.cfg.rand, seed); err != nil {
+		return nil, err
+	}
+	acc, err := accumulator.GenerateKey(o.cfg.rand)
+	if err != nil {
+		return nil, err
+	}
+	accBytes, err := acc.MarshalBinary()
+	acc.Zero()
+	if err != nil {
+		return nil, err
+	}
+	sec := &OwnerSecrets{SigningSeed: seed, Accumulator: accBytes}
+	if err := o.store.InitSecrets(ctx, sec); err != nil {
+		return nil, err
+	}
+	return sec, nil
+}
+
+// Keys returns the owner's public keys: what storage servers and verifiers
+// are configured with.
+func (o *DataOwner) Keys() OwnerKeys { return o.keys }
+
+// CRSDigest returns the digest of the owner's CRS.
+func (o *DataOwner) CRSDigest() Hash { return Hash(o.pk.Digest()) }
+
+// LatestState returns the owner's current signed state (get_global_pk of
+// SPEC §8).
+func (o *DataOwner) LatestState(ctx context.Context) (*SignedState, error) {
+	return o.store.LatestState(ctx)
+}
+
+// States returns the owner's states of epochs from..to.
+func (o *DataOwner) States(ctx context.Context, from, to uint64) ([]SignedState, error) {
+	if to >= from && to-from >= uint64(o.cfg.limits.MaxStatesPerCall) {
+		return nil, tooLarge("states", int(min(to-from+1, 1<<31)), o.cfg.limits.MaxStatesPerCall)
+	}
+	return o.store.States(ctx, from, to)
+}
+
+// sign fills in the CRS, owner and format of s and signs it now.
+func (o *DataOwner) sign(ctx context.Context, s State) (*SignedState, error) {
+	s.Format, s.CRS, s.Owner = FormatVersion, o.CRSDigest(), o.ownerID
+	d, err := s.Digest()
+	if err != nil {
+		return nil, err
+	}
+	st := &SignedState{State: s, IssuedAt: o.cfg.now().UnixMilli(), KeyID: o.signer.KeyID()}
+	if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID)); err != nil {
+		return nil, fmt.Errorf("vds: sign state: %w", err)
+	}
+	return st, nil
+}
+
+// nextState computes and signs the state that revokes id.
+func (o *DataOwner) nextState(ctx context.Context, id BatchID) (*SignedState, error) {
+	prev, err := o.store.LatestState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pd, err := prev.State.Digest()
+	if err != nil {
+		return nil, err
+	}
+	y := id.Element()
+	f := bls.G1Affine(prev.State.Acc)
+	next, err := o.acc.Accumulate(&f, &y)
+	if err != nil {
+		return nil, err
+	}
+	return o.sign(ctx, State{
+		Epoch:   prev.State.Epoch + 1,
+		Acc:     codec.G1(next),
+		Revoked: &Revocation{X: codec.Scalar(y), Batch: id},
+		Prev:    pd,
+	})
+}
+
+// Refresh re-signs the latest state with the current time, so verifiers
+// with a maximum state age keep accepting it (SPEC §6), and pushes it to the
+// storage server.
+func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.syncLocked(ctx); err != nil {
+		return nil, err
+	}
+	prev, err := o.store.LatestState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := o.sign(ctx, prev.State)
+	if err != nil {
+		return nil, err
+	}
+	if st.IssuedAt <= prev.IssuedAt {
+		st.IssuedAt = prev.IssuedAt + 1
+		d, _ := st.State.Digest()
+		if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID)); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
+		return nil, err
+	}
+	return st, o.push(o.storage.ApplyState(ctx, st))
+}
+
+// commitBatch commits to a batch and signs its header.
+func (o *DataOwner) commitBatch(ctx context.Context, b *Batch, seq uint64, version uint32) (*SignedHeader, *BatchData, error) {
+	times, cols, err := b.encode(o.pk.N(), o.cfg.limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := len(cols)
+	data := &BatchData{Times: append([]uint64(nil), b.Timestamps...), Columns: make([]codec.ScalarVector, k), Gammas: make([]codec.Scalar, k)}
+	h := Header{
+		Format: FormatVersion, CRS: o.CRSDigest(), Owner: o.ownerID, KeyID: o.signer.KeyID(),
+		Stream: b.Stream, Seq: seq, Version: version, Rows: uint32(len(times)),
+		Columns: make([]ColumnInfo, k), Commits: make([]codec.G1, k),
+		FirstTime: b.Timestamps[0], LastTime: b.Timestamps[len(times)-1],
+	}
+	tg, err := o.scalar()
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := o.pk.CommitG2(times, tg)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.TimeCommit, data.TimeGamma = codec.G2(tc), codec.Scalar(tg)
+	for c := range cols {
+		g, err := o.scalar()
+		if err != nil {
+			return nil, nil, err
+		}
+		cm, err := o.pk.CommitG1(cols[c], g)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.Columns[c] = ColumnInfo{Name: b.Columns[c].Name, Scale: b.Columns[c].Scale}
+		h.Commits[c], data.Columns[c], data.Gammas[c] = codec.G1(cm), codec.ScalarVector(cols[c]), codec.Scalar(g)
+	}
+	id, err := h.Digest()
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := o.signer.Sign(ctx, id[:])
+	if err != nil {
+		return nil, nil, fmt.Errorf("vds: sign header: %w", err)
+	}
+	return &SignedHeader{Header: h, Sig: sig}, data, nil
+}
+
+// scalar draws commitment randomness.
+func (o *DataOwner) scalar() (fr.Element, error) {
+	var b [48]byte
+	if _, err := io.ReadFull(o.cfg.rand, b[:]); err != nil {
+		return fr.Element{}, fmt.Errorf("vds: randomness: %w", err)
+	}
+	var e fr.Element
+	e.SetBigInt(new(big.Int).SetBytes(b[:]))
+	clear(b[:])
+	return e, nil
+}
+
+// CreateBatch commits to a new batch, signs its header and stores it on the
+// storage server (create_batch of SPEC §8). The batch is durable in the
+// owner's store before it is sent; if the storage server cannot be reached
+// the returned error wraps the transport error, the header is still
+// returned, and the batch is sent again by Sync or the next operation.
+func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.syncLocked(ctx); err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, invalid("batch", "nil")
+	}
+	if _, _, err := b.encode(o.pk.N(), o.cfg.limits); err != nil {
+		return nil, err
+	}
+	seq, err := o.store.ReserveSeq(ctx, b.Stream)
+	if err != nil {
+		return nil, err
+	}
+	sh, data, err := o.commitBatch(ctx, b, seq, 0)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := sh.Header.Digest()
+	req := &StoreBatchRequest{Header: *sh, Data: *data}
+	enc, err := codec.Default().Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	rec := BatchRecord{ID: id, Stream: b.Stream, Seq: seq}
+	if err := o.store.Commit(ctx, &OwnerTx{Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: enc}}}); err != nil {
+		return nil, err
+	}
+	if err := o.storage.StoreBatch(ctx, req); err != nil {
+		return sh, o.push(err)
+	}
+	return sh, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}})
+}
+
+// push records that the storage server may lack something and wraps the
+// error of a call to it.
+func (o *DataOwner) push(err error) error {
+	if err == nil {
+		return nil
+	}
+	o.synced = false
+	return fmt.Errorf("vds: saved by the owner, not yet acknowledged by the storage server (retried by Sync): %w", err)
+}
+
+// Revoke revokes a batch (revoke_batch of SPEC §8): it signs the state of the
+// next epoch, whose accumulator value includes the batch's element, stores
+// it, and applies it on the storage server.
+func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.syncLocked(ctx); err != nil {
+		return nil, err
+	}
+	rec, err := o.liveRecord(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := o.nextState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rec.RevokedAt = st.State.Epoch
+	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec}}); err != nil {
+		return nil, err
+	}
+	return st, o.push(o.storage.ApplyState(ctx, st))
+}
+
+func (o *DataOwner) liveRecord(ctx context.Context, id BatchID) (*BatchRecord, error) {
+	rec, err := o.store.Record(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.RevokedAt != 0 {
+		return nil, &RevokedError{Batch: id, Epoch: rec.RevokedAt}
+	}
+	return rec, nil
+}
+
+// Update replaces a batch by a new version (update_batch of SPEC §8): the old
+// version is revoked and the new one, with the same stream and sequence
+// number and the next version number, is stored — as one operation that
+// survives a crash in between (it is durable in the owner's store as one
+// transaction and applied on the storage server as one). b.Stream may be
+// empty; otherwise it must be the old version's stream.
+func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHeader, *SignedState, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.syncLocked(ctx); err != nil {
+		return nil, nil, err
+	}
+	if b == nil {
+		return nil, nil, invalid("batch", "nil")
+	}
+	rec, err := o.liveRecord(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	nb := *b
+	if nb.Stream == "" {
+		nb.Stream = rec.Stream
+	}
+	if nb.Stream != rec.Stream {
+		return nil, nil, invalid("batch", "stream %q, the batch being updated is in %q", nb.Stream, rec.Stream)
+	}
+	sh, data, err := o.commitBatch(ctx, &nb, rec.Seq, rec.Version+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	newID, _ := sh.Header.Digest()
+	st, err := o.nextState(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	req := &UpdateBatchRequest{State: *st, Header: *sh, Data: *data}
+	enc, err := codec.Default().Marshal(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec.RevokedAt = st.State.Epoch
+	newRec := BatchRecord{ID: newID, Stream: rec.Stream, Seq: rec.Seq, Version: rec.Version + 1}
+	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec, newRec},
+		PutPending: []PendingOp{{ID: newID, Kind: PendingUpdate, Request: enc}}}); err != nil {
+		return nil, nil, err
+	}
+	if err := o.storage.UpdateBatch(ctx, req); err != nil {
+		return sh, st, o.push(err)
+	}
+	return sh, st, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{newID}})
+}
+
+// Sync sends the storage server everything the owner has committed to and
+// the server may lack: pending batches and updates, and missing states in
+// epoch order. It runs before the first operation after NewDataOwner and
+// after any failed push.
+func (o *DataOwner) Sync(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.synced = false
+	return o.syncLocked(ctx)
+}
+
+func (o *DataOwner) syncLocked(ctx context.Context) error {
+	if o.synced {
+		return nil
+	}
+	pending, err := o.store.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	updates := map[uint64]PendingOp{} // by the epoch of their state
+	var stores []PendingOp
+	reqs := map[BatchID]*UpdateBatchRequest{}
+	for _, p := range pending {
+		switch p.Kind {
+		case PendingUpdate:
+			var r UpdateBatchRequest
+			if err := codec.Default().Unmarshal(p.Request, &r); err != nil {
+				return fmt.Errorf("vds: pending update %s: %w", p.ID.Short(), err)
+			}
+			updates[r.State.State.Epoch] = p
+			reqs[p.ID] = &r
+		default:
+			stores = append(stores, p)
+		}
+	}
+	mine, err := o.store.LatestState(ctx)
+	if err != nil {
+		return err
+	}
+	next := uint64(0)
+	theirs, err := o.storage.LatestState(ctx)
+	switch {
+	case err == nil:
+		next = theirs.State.Epoch + 1
+		if theirs.State.Epoch > mine.State.Epoch {
+			return fmt.Errorf("vds: storage server is at epoch %d, the owner at %d: %w", theirs.State.Epoch, mine.State.Epoch, ErrConflict)
+		}
+	case errors.Is(err, ErrUnknownState):
+	default:
+		return o.push(err)
+	}
+	done := func(id BatchID) error { return o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}}) }
+	for e := next; e <= mine.State.Epoch; e++ {
+		if p, ok := updates[e]; ok {
+			if err := o.storage.UpdateBatch(ctx, reqs[p.ID]); err != nil {
+				return o.push(err)
+			}
+			if err := done(p.ID); err != nil {
+				return err
+			}
+			delete(updates, e)
+			continue
+		}
+		sts, err := o.store.States(ctx, e, e)
+		if err != nil {
+			return err
+		}
+		if err := o.storage.ApplyState(ctx, &sts[0]); err != nil {
+			return o.push(err)
+		}
+	}
+	if theirs != nil && theirs.State.Epoch == mine.State.Epoch && theirs.IssuedAt < mine.IssuedAt {
+		if err := o.storage.ApplyState(ctx, mine); err != nil {
+			return o.push(err)
+		}
+	}
+	// Updates whose state the server already had: store the new version.
+	for _, p := range updates {
+		if err := o.storage.UpdateBatch(ctx, reqs[p.ID]); err != nil {
+			return o.push(err)
+		}
+		if err := done(p.ID); err != nil {
+			return err
+		}
+	}
+	for _, p := range stores {
+		var r StoreBatchRequest
+		if err := codec.Default().Unmarshal(p.Request, &r); err != nil {
+			return fmt.Errorf("vds: pending batch %s: %w", p.ID.Short(), err)
+		}
+		if err := o.storage.StoreBatch(ctx, &r); err != nil && !errors.Is(err, ErrRevoked) {
+			return o.push(err)
+		}
+		if err := done(p.ID); err != nil {
+			return err
+		}
+	}
+	o.synced = true
+	return nil
+}

@@ -1,0 +1,451 @@
+package roles
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"github.com/vdsproject/vds/accumulator"
+	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/commitment"
+)
+
+// StorageClient is how a data owner reaches its storage server: the
+// mutating calls of SPEC §8, each carrying owner-signed input. The
+// StorageServer implements it in-process; transports implement it remotely.
+type StorageClient interface {
+	StoreBatch(ctx context.Context, req *StoreBatchRequest) error
+	ApplyState(ctx context.Context, st *SignedState) error
+	UpdateBatch(ctx context.Context, req *UpdateBatchRequest) error
+	LatestState(ctx context.Context) (*SignedState, error)
+}
+
+// StateSource serves the owner's signed states, so that a verifier can catch
+// up (SPEC §6). Both the StorageServer and the DataOwner implement it.
+type StateSource interface {
+	LatestState(ctx context.Context) (*SignedState, error)
+	States(ctx context.Context, from, to uint64) ([]SignedState, error)
+}
+
+// ServerOption configures a StorageServer.
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	checkCommitments bool
+	limits           Limits
+}
+
+// WithoutCommitmentCheck makes the server store batches without recomputing
+// their commitments from the data (SPEC §5 allows it). An honest server
+// keeps the check: it refuses data it could not later prove.
+func WithoutCommitmentCheck() ServerOption {
+	return func(c *serverConfig) { c.checkCommitments = false }
+}
+
+// WithServerLimits sets the limits the server applies to requests.
+func WithServerLimits(l Limits) ServerOption {
+	return func(c *serverConfig) { c.limits = l }
+}
+
+// StorageServer is the untrusted storage server of SPEC §1: it stores
+// batches the owner signed, applies the owner's signed states in epoch
+// order, and answers queries with proofs. All of its state lives in its
+// ServerStore, so several servers may share one store. It is safe for
+// concurrent use.
+type StorageServer struct {
+	pk      *commitment.ProverKey
+	owner   OwnerKeys
+	ownerID Hash
+	store   ServerStore
+	cfg     serverConfig
+}
+
+var (
+	_ StorageClient = (*StorageServer)(nil)
+	_ StateSource   = (*StorageServer)(nil)
+)
+
+// NewStorageServer returns a server for the owner with the given public keys,
+// using the prover key of the CRS and store for everything it keeps.
+func NewStorageServer(crs *commitment.CRS, owner OwnerKeys, store ServerStore, opts ...ServerOption) (*StorageServer, error) {
+	cfg := serverConfig{checkCommitments: true, limits: DefaultLimits()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if crs == nil || store == nil {
+		return nil, invalid("storage server", "nil CRS or store")
+	}
+	if err := cfg.limits.check(); err != nil {
+		return nil, err
+	}
+	if err := owner.Check(); err != nil {
+		return nil, err
+	}
+	return &StorageServer{pk: crs.ProverKey(), owner: owner, ownerID: owner.ID(), store: store, cfg: cfg}, nil
+}
+
+// Owner returns the public keys of the owner the server serves.
+func (s *StorageServer) Owner() OwnerKeys { return s.owner }
+
+// CRSDigest returns the digest of the server's CRS.
+func (s *StorageServer) CRSDigest() Hash { return Hash(s.pk.Digest()) }
+
+// verifyHeader checks a signed header's structure, parameters and signature
+// and returns its id.
+func verifyHeader(sh *SignedHeader, crs Hash, owner *OwnerKeys, ownerID Hash, n int, lim Limits) (BatchID, error) {
+	h := &sh.Header
+	if err := checkHeader(h, n, lim); err != nil {
+		return BatchID{}, err
+	}
+	if h.CRS != crs {
+		return BatchID{}, fmt.Errorf("vds: header made for CRS %s: %w", h.CRS, ErrCRSMismatch)
+	}
+	if h.Owner != ownerID {
+		return BatchID{}, fmt.Errorf("vds: header of another owner: %w", ErrBadSignature)
+	}
+	id, err := h.Digest()
+	if err != nil {
+		return BatchID{}, err
+	}
+	if err := verifySig(owner, h.KeyID, id[:], sh.Sig); err != nil {
+		return BatchID{}, fmt.Errorf("vds: header of batch %s: %w", id.Short(), err)
+	}
+	return id, nil
+}
+
+// verifyState checks a signed state's parameters and signature.
+func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) error {
+	s := &st.State
+	if s.Format != FormatVersion {
+		return invalid("state", "format %d, want %d", s.Format, FormatVersion)
+	}
+	if s.CRS != crs {
+		return fmt.Errorf("vds: state made for CRS %s: %w", s.CRS, ErrCRSMismatch)
+	}
+	if s.Owner != ownerID {
+		return fmt.Errorf("vds: state of another owner: %w", ErrBadSignature)
+	}
+	if (s.Epoch == 0) != (s.Revoked == nil) {
+		return invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
+	}
+	if r := s.Revoked; r != nil {
+		y := r.Batch.Element()
+		if x := fr.Element(r.X); !x.Equal(&y) {
+			return invalid("state", "revoked element does not match the revoked batch")
+		}
+	}
+	d, err := s.Digest()
+	if err != nil {
+		return err
+	}
+	if err := verifySig(owner, st.KeyID, stateMessage(d, st.IssuedAt, st.KeyID), st.Sig); err != nil {
+		return fmt.Errorf("vds: state of epoch %d: %w", s.Epoch, err)
+	}
+	return nil
+}
+
+// checkData checks a batch's data against its header and, unless
+// configured otherwise, recomputes the commitments.
+func (s *StorageServer) checkData(h *Header, d *BatchData) error {
+	l, k := int(h.Rows), len(h.Columns)
+	if len(d.Times) != l || len(d.Columns) != k || len(d.Gammas) != k {
+		return invalid("batch data", "%d timestamps, %d columns, %d randomness values for %d rows and %d columns", len(d.Times), len(d.Columns), len(d.Gammas), l, k)
+	}
+	for i := 1; i < l; i++ {
+		if d.Times[i] <= d.Times[i-1] {
+			return invalid("batch data", "timestamps do not increase strictly at row %d", i+1)
+		}
+	}
+	if d.Times[0] != h.FirstTime || d.Times[l-1] != h.LastTime {
+		return invalid("batch data", "timestamps %d..%d, header says %d..%d", d.Times[0], d.Times[l-1], h.FirstTime, h.LastTime)
+	}
+	for c := range d.Columns {
+		if len(d.Columns[c]) != l {
+			return invalid("batch data", "column %q has %d values for %d rows", h.Columns[c].Name, len(d.Columns[c]), l)
+		}
+	}
+	if !s.cfg.checkCommitments {
+		return nil
+	}
+	return checkCommitments(s.pk, h, d)
+}
+
+// checkCommitments recomputes the commitments of a batch. The k column
+// commitments are checked together with one random linear combination:
+// Σ r_c C_c = g^(Σ r_c γ_c) · Π g_j^(Σ_c r_c m_{c,j}), one MSM whatever k.
+func checkCommitments(pk *commitment.ProverKey, h *Header, d *BatchData) error {
+	l, k := int(h.Rows), len(h.Columns)
+	times := make([]fr.Element, l)
+	for i, t := range d.Times {
+		times[i].SetUint64(t)
+	}
+	ch, err := pk.CommitG2(times, fr.Element(d.TimeGamma))
+	if err != nil {
+		return invalid("batch data", "timestamp commitment: %v", err)
+	}
+	if want := bls.G2Affine(h.TimeCommit); !ch.Equal(&want) {
+		return invalid("batch data", "timestamps do not match their commitment")
+	}
+	var combined []fr.Element
+	var gamma fr.Element
+	cs := make([]bls.G1Affine, k)
+	r := make([]fr.Element, k)
+	for c := range k {
+		cs[c] = bls.G1Affine(h.Commits[c])
+		if k == 1 {
+			r[c].SetOne()
+		} else if _, err := r[c].SetRandom(); err != nil {
+			return fmt.Errorf("vds: randomness: %w", err)
+		}
+	}
+	if k == 1 {
+		combined = d.Columns[0]
+		gamma = fr.Element(d.Gammas[0])
+	} else {
+		combined = make([]fr.Element, l)
+		var t fr.Element
+		for c := range k {
+			col := d.Columns[c]
+			for j := range col {
+				t.Mul(&r[c], &col[j])
+				combined[j].Add(&combined[j], &t)
+			}
+			g := fr.Element(d.Gammas[c])
+			t.Mul(&r[c], &g)
+			gamma.Add(&gamma, &t)
+		}
+	}
+	got, err := pk.CommitG1(combined, gamma)
+	if err != nil {
+		return invalid("batch data", "column commitment: %v", err)
+	}
+	var want bls.G1Affine
+	if _, err := want.MultiExp(cs, r, ecc.MultiExpConfig{}); err != nil {
+		return err
+	}
+	if !got.Equal(&want) {
+		return invalid("batch data", "columns do not match their commitments")
+	}
+	return nil
+}
+
+// StoreBatch stores a new batch (store_batch of SPEC §8) after checking the
+// owner's signature, the header and the data. Storing the same batch twice
+// is a no-op.
+func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) error {
+	b, err := s.checkBatch(req.Header, req.Data)
+	if err != nil {
+		return err
+	}
+	return s.store.PutBatch(ctx, b)
+}
+
+func (s *StorageServer) checkBatch(sh SignedHeader, d BatchData) (*StoredBatch, error) {
+	id, err := verifyHeader(&sh, s.CRSDigest(), &s.owner, s.ownerID, s.pk.N(), s.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkData(&sh.Header, &d); err != nil {
+		return nil, err
+	}
+	return &StoredBatch{ID: id, Header: sh, Data: d}, nil
+}
+
+// ApplyState applies a signed state (add_revoked_item of SPEC §8): only the
+// next epoch is accepted; a gap fails with a *MissingStatesError naming the
+// missing epochs.
+func (s *StorageServer) ApplyState(ctx context.Context, st *SignedState) error {
+	if err := verifyState(st, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
+		return err
+	}
+	return s.store.AppendState(ctx, st)
+}
+
+// UpdateBatch applies the state that revokes a batch's old version and
+// stores its new version, atomically (update_batch of SPEC §8).
+func (s *StorageServer) UpdateBatch(ctx context.Context, req *UpdateBatchRequest) error {
+	if err := verifyState(&req.State, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
+		return err
+	}
+	if req.State.State.Revoked == nil {
+		return invalid("update", "the state revokes nothing")
+	}
+	b, err := s.checkBatch(req.Header, req.Data)
+	if err != nil {
+		return err
+	}
+	old, _, err := s.store.Header(ctx, req.State.State.Revoked.Batch)
+	if err == nil {
+		oh, nh := &old.Header, &b.Header.Header
+		if oh.Stream != nh.Stream || oh.Seq != nh.Seq || nh.Version != oh.Version+1 {
+			return invalid("update", "new version %s/%d v%d does not follow %s/%d v%d", nh.Stream, nh.Seq, nh.Version, oh.Stream, oh.Seq, oh.Version)
+		}
+	} else if !errors.Is(err, ErrUnknownBatch) {
+		return err
+	}
+	return s.store.UpdateBatch(ctx, &req.State, b)
+}
+
+// LatestState returns the newest state the server holds.
+func (s *StorageServer) LatestState(ctx context.Context) (*SignedState, error) {
+	return s.store.LatestState(ctx)
+}
+
+// States returns the states of epochs from..to (get_states of SPEC §8), at
+// most Limits.MaxStatesPerCall of them.
+func (s *StorageServer) States(ctx context.Context, from, to uint64) ([]SignedState, error) {
+	if to >= from && to-from >= uint64(s.cfg.limits.MaxStatesPerCall) {
+		return nil, tooLarge("states", int(min(to-from+1, 1<<31)), s.cfg.limits.MaxStatesPerCall)
+	}
+	return s.store.States(ctx, from, to)
+}
+
+// Header returns a batch's signed header (get_header of SPEC §8).
+func (s *StorageServer) Header(ctx context.Context, id BatchID) (*SignedHeader, error) {
+	h, _, err := s.store.Header(ctx, id)
+	return h, err
+}
+
+// ListBatches lists the stored batches of a stream, or all of them
+// (list_batches of SPEC §8).
+func (s *StorageServer) ListBatches(ctx context.Context, stream string) ([]BatchInfo, error) {
+	return s.store.List(ctx, stream)
+}
+
+// witness returns the batch's non-membership witness at the latest epoch,
+// bringing the cached one up to date with one MSM over the new epochs
+// (SPEC §6) and caching the result.
+func (s *StorageServer) witness(ctx context.Context, id BatchID) (accumulator.Witness, error) {
+	latest, err := s.store.LatestState(ctx)
+	if err != nil {
+		return accumulator.Witness{}, err
+	}
+	w, err := s.store.Witness(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		w, err = accumulator.InitialWitness(), nil
+	}
+	if err != nil {
+		return accumulator.Witness{}, err
+	}
+	e := latest.State.Epoch
+	if w.Epoch >= e {
+		return w, nil
+	}
+	fs, xs, err := s.store.History(ctx, w.Epoch, e)
+	if err != nil {
+		return accumulator.Witness{}, err
+	}
+	y := id.Element()
+	w, err = accumulator.Update(w, &y, fs, xs)
+	if err != nil {
+		var re *accumulator.RevokedError
+		if errors.As(err, &re) {
+			return accumulator.Witness{}, &RevokedError{Batch: id, Epoch: re.Epoch}
+		}
+		return accumulator.Witness{}, err
+	}
+	if err := s.store.PutWitness(ctx, id, w); err != nil {
+		return accumulator.Witness{}, err
+	}
+	return w, nil
+}
+
+// Answer answers a query with a proof (generate_dc_proof,
+// generate_da_proof and generate_time_proofs of SPEC §8). It refuses
+// revoked batches with a *RevokedError.
+func (s *StorageServer) Answer(ctx context.Context, q *Query) (*Answer, error) {
+	b, err := s.store.Batch(ctx, q.Batch)
+	if err != nil {
+		return nil, err
+	}
+	if b.RevokedAt != 0 {
+		return nil, &RevokedError{Batch: b.ID, Epoch: b.RevokedAt}
+	}
+	h := &b.Header.Header
+	if err := checkQueryShape(q, int(h.Rows), s.cfg.limits); err != nil {
+		return nil, err
+	}
+	cols, err := queryColumns(q, h)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.witness(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ans := &Answer{
+		Query:   *q,
+		Header:  b.Header,
+		Epoch:   w.Epoch,
+		Witness: WitnessWire{W: codec.G1OrIdentity(w.W), U: codec.Scalar(w.U)},
+	}
+	ms := make([][]fr.Element, len(cols))
+	gammas := make([]fr.Element, len(cols))
+	for i, c := range cols {
+		ms[i] = b.Data.Columns[c]
+		gammas[i] = fr.Element(b.Data.Gammas[c])
+	}
+	l := int(h.Rows)
+	var weights commitment.Weights
+	var first, last uint32
+	if q.Kind == QueryWindow {
+		first, last = windowRows(b.Data.Times, q.TimeFrom, q.TimeTo)
+		rows := BoundaryRows(first, last, l)
+		times := make([]uint64, len(rows))
+		for i, r := range rows {
+			times[i] = b.Data.Times[r-1]
+		}
+		tw, _ := windowWeights(b.ID, rows, times)
+		ts := make([]fr.Element, l)
+		for i, t := range b.Data.Times {
+			ts[i].SetUint64(t)
+		}
+		_, tproof, err := s.pk.Open(ts, fr.Element(b.Data.TimeGamma), tw)
+		if err != nil {
+			return nil, err
+		}
+		ans.Window = &WindowProof{First: first, Last: last, Times: times, Proof: codec.G1(tproof)}
+		if last < first { // empty window: sums are zero, no column proof
+			ans.Values = make([]codec.Scalar, len(cols))
+			return ans, nil
+		}
+		weights = commitment.Range(int(first), int(last))
+	} else {
+		weights = queryWeights(q, l, w.Epoch)
+	}
+	cctx, err := columnContext(q, first, last)
+	if err != nil {
+		return nil, err
+	}
+	xs, proof, err := s.pk.OpenColumns(ms, gammas, weights, cctx)
+	if err != nil {
+		return nil, err
+	}
+	ans.Values = make([]codec.Scalar, len(xs))
+	for i := range xs {
+		ans.Values[i] = codec.Scalar(xs[i])
+	}
+	p := codec.G1(proof)
+	ans.Proof = &p
+	return ans, nil
+}
+
+// randomScalar returns a uniformly random field element.
+func randomScalar() (fr.Element, error) {
+	var b [48]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fr.Element{}, err
+	}
+	var e fr.Element
+	e.SetBigInt(new(big.Int).SetBytes(b[:]))
+	return e, nil
+}
