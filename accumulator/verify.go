@@ -25,6 +25,17 @@ import (
 // w.W is off the curve or outside the prime-order subgroup, and
 // ErrInvalidInput on a nil argument. w.W may be the identity.
 func Terms(f *bls.G1Affine, y *fr.Element, w *Witness) (A bls.G1Affine, B bls.G1Jac, err error) {
+	if f != nil && !f.IsInSubGroup() {
+		return A, B, fmt.Errorf("accumulator: witness check: accumulator value: %w", ErrInvalidPoint)
+	}
+	return TermsNoAccumulatorCheck(f, y, w)
+}
+
+// TermsNoAccumulatorCheck is [Terms] without the subgroup check of f, for a
+// caller that checked f once — when it accepted the signed state that
+// carries it — and verifies many witnesses against it. Everything else,
+// u ≠ 0 included, is checked.
+func TermsNoAccumulatorCheck(f *bls.G1Affine, y *fr.Element, w *Witness) (A bls.G1Affine, B bls.G1Jac, err error) {
 	switch {
 	case f == nil || y == nil || w == nil:
 		return A, B, fmt.Errorf("accumulator: witness check: nil argument: %w", ErrInvalidInput)
@@ -32,8 +43,6 @@ func Terms(f *bls.G1Affine, y *fr.Element, w *Witness) (A bls.G1Affine, B bls.G1
 		return A, B, fmt.Errorf("accumulator: witness check: accumulator value: %w", ErrIdentity)
 	case w.U.IsZero():
 		return A, B, fmt.Errorf("accumulator: witness check: u = 0 (membership witness): %w", ErrRevoked)
-	case !f.IsInSubGroup():
-		return A, B, fmt.Errorf("accumulator: witness check: accumulator value: %w", ErrInvalidPoint)
 	case !w.W.IsInSubGroup():
 		return A, B, fmt.Errorf("accumulator: witness check: witness point: %w", ErrInvalidPoint)
 	}

@@ -131,13 +131,31 @@ func (b *Batch) AddOpeningG2(c *bls.G2Affine, w Weights, x *fr.Element, proof *b
 // AddColumns adds the equation of [VerifierKey.VerifyColumns]:
 // e(Σ ρ_c C_c, Ŵ) = e(π, ĝ) · Z^(Σ ρ_c x_c).
 func (b *Batch) AddColumns(cs []bls.G1Affine, w Weights, xs []fr.Element, proof *bls.G1Affine, context []byte) error {
-	if len(cs) == 0 || len(cs) != len(xs) {
-		return fmt.Errorf("commitment: %d commitments and %d values: %w", len(cs), len(xs), ErrInvalidInput)
-	}
 	for i := range cs {
 		if err := checkG1(&cs[i], "commitment"); err != nil {
 			return err
 		}
+	}
+	return b.AddColumnsPrechecked(cs, w, xs, proof, context)
+}
+
+// AddColumnsPrechecked is AddColumns without the checks on the commitments
+// cs (not the identity, in the prime-order subgroup): for a caller that made
+// them once, when it verified the signed header that carries cs. The proof
+// is still checked.
+func (b *Batch) AddColumnsPrechecked(cs []bls.G1Affine, w Weights, xs []fr.Element, proof *bls.G1Affine, context []byte) error {
+	if len(cs) == 0 || len(cs) != len(xs) {
+		return fmt.Errorf("commitment: %d commitments and %d values: %w", len(cs), len(xs), ErrInvalidInput)
+	}
+	if err := checkG1(proof, "proof"); err != nil {
+		return err
+	}
+	if err := w.Check(b.vk.n); err != nil {
+		return err
+	}
+	wHat, err := b.vk.weightsG2(w)
+	if err != nil {
+		return err
 	}
 	rho := ColumnCoefficients(context, xs)
 	var x, t fr.Element
@@ -145,12 +163,18 @@ func (b *Batch) AddColumns(cs []bls.G1Affine, w Weights, xs []fr.Element, proof 
 		t.Mul(&rho[i], &xs[i])
 		x.Add(&x, &t)
 	}
-	var c bls.G1Affine
-	if _, err := c.MultiExp(cs, rho, ecc.MultiExpConfig{}); err != nil {
-		return fmt.Errorf("commitment: combine commitments: %w", err)
+	b.chk.Equation()
+	if err := b.chk.AddCombination(cs, rho, &wHat); err != nil {
+		return fmt.Errorf("commitment: %w", err)
 	}
-	return b.addOpening(&c, w, &x, proof)
+	b.addProofAndValue(proof, &x)
+	return nil
 }
+
+// CheckPoint returns an error wrapping [ErrIdentity] or [ErrInvalidPoint]
+// unless p is a non-identity point of the prime-order subgroup of G1: the
+// check every commitment and proof must pass.
+func CheckPoint(p *bls.G1Affine) error { return checkG1(p, "point") }
 
 // Equation starts a new equation of the caller's own in the batch.
 func (b *Batch) Equation() { b.chk.Equation() }

@@ -8,7 +8,7 @@ import (
 
 // Local is the three roles wired together in one process: an owner whose
 // storage client is the server itself, and a verifier that catches up from
-// the server. It is meant for tests, examples and small deployments.
+// the server and receives every new state from the owner. It is meant for tests, examples and small deployments.
 type Local struct {
 	CRS      *commitment.CRS
 	Owner    *DataOwner
@@ -39,6 +39,7 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 	if err := o.Sync(ctx); err != nil {
 		return nil, err
 	}
+	o.Subscribe(v)
 	return &Local{CRS: crs, Owner: o, Server: s, Verifier: v}, nil
 }
 

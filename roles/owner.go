@@ -60,6 +60,37 @@ type DataOwner struct {
 	keys    OwnerKeys
 	ownerID Hash
 	synced  bool // the storage server is known to hold everything acknowledged
+
+	listenersMu sync.Mutex
+	listeners   []StateListener
+}
+
+// StateListener receives every new signed state of an owner: a Verifier
+// (AcceptState, update_global_pk of SPEC §8) or a transport client that
+// forwards to a remote one.
+type StateListener interface {
+	AcceptState(ctx context.Context, st *SignedState) error
+}
+
+// Subscribe makes the owner send every state it signs from now on to l,
+// after the storage server has acknowledged it. Delivery is best effort: a
+// listener that misses a state catches up by itself (a Verifier syncs when
+// it sees a newer epoch, and refuses old states if configured with a maximum
+// state age).
+func (o *DataOwner) Subscribe(l StateListener) {
+	o.listenersMu.Lock()
+	defer o.listenersMu.Unlock()
+	o.listeners = append(o.listeners, l)
+}
+
+// publish sends st to the listeners, ignoring their errors (see Subscribe).
+func (o *DataOwner) publish(ctx context.Context, st *SignedState) {
+	o.listenersMu.Lock()
+	ls := append([]StateListener(nil), o.listeners...)
+	o.listenersMu.Unlock()
+	for _, l := range ls {
+		_ = l.AcceptState(ctx, st)
+	}
 }
 
 var _ StateSource = (*DataOwner)(nil)
@@ -227,7 +258,11 @@ func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
 		return nil, err
 	}
-	return st, o.push(o.storage.ApplyState(ctx, st))
+	if err := o.storage.ApplyState(ctx, st); err != nil {
+		return st, o.push(err)
+	}
+	o.publish(ctx, st)
+	return st, nil
 }
 
 // commitBatch commits to a batch and signs its header.
@@ -360,7 +395,11 @@ func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec}}); err != nil {
 		return nil, err
 	}
-	return st, o.push(o.storage.ApplyState(ctx, st))
+	if err := o.storage.ApplyState(ctx, st); err != nil {
+		return st, o.push(err)
+	}
+	o.publish(ctx, st)
+	return st, nil
 }
 
 func (o *DataOwner) liveRecord(ctx context.Context, id BatchID) (*BatchRecord, error) {
@@ -423,6 +462,7 @@ func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHe
 	if err := o.storage.UpdateBatch(ctx, req); err != nil {
 		return sh, st, o.push(err)
 	}
+	o.publish(ctx, st)
 	return sh, st, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{newID}})
 }
 

@@ -97,7 +97,10 @@ func TestQueriesVerify(t *testing.T) {
 		require.Equal(t, want, res.Values[0].Int.Int64())
 	})
 	t.Run("window", func(t *testing.T) {
-		for _, tc := range []struct{ from, to uint64; first, last uint32 }{
+		for _, tc := range []struct {
+			from, to    uint64
+			first, last uint32
+		}{
 			{1015, 1055, 3, 6}, {1010, 1050, 2, 6}, {0, 999, 1, 0}, {1111, 2000, 13, 12}, {1001, 1009, 2, 1}, {0, 5000, 1, 12}, {1110, 1110, 12, 12},
 		} {
 			res, err := l.Query(ctx, &roles.Query{Batch: id, Kind: roles.QueryWindow, Columns: []string{"temp", "load"}, TimeFrom: tc.from, TimeTo: tc.to})

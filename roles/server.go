@@ -109,6 +109,14 @@ func verifyHeader(sh *SignedHeader, crs Hash, owner *OwnerKeys, ownerID Hash, n 
 	if h.Owner != ownerID {
 		return BatchID{}, fmt.Errorf("vds: header of another owner: %w", ErrBadSignature)
 	}
+	for i := range h.Commits {
+		if err := commitment.CheckPoint((*bls.G1Affine)(&h.Commits[i])); err != nil {
+			return BatchID{}, fmt.Errorf("vds: header commitment %d: %w", i, err)
+		}
+	}
+	if tc := (*bls.G2Affine)(&h.TimeCommit); tc.IsInfinity() || !tc.IsOnCurve() || !tc.IsInSubGroup() {
+		return BatchID{}, invalid("header", "timestamp commitment is the identity or outside G2")
+	}
 	id, err := h.Digest()
 	if err != nil {
 		return BatchID{}, err
@@ -130,6 +138,9 @@ func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) erro
 	}
 	if s.Owner != ownerID {
 		return fmt.Errorf("vds: state of another owner: %w", ErrBadSignature)
+	}
+	if err := commitment.CheckPoint((*bls.G1Affine)(&s.Acc)); err != nil {
+		return fmt.Errorf("vds: accumulator value of epoch %d: %w", s.Epoch, err)
 	}
 	if (s.Epoch == 0) != (s.Revoked == nil) {
 		return invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
@@ -316,6 +327,19 @@ func (s *StorageServer) Header(ctx context.Context, id BatchID) (*SignedHeader, 
 // (list_batches of SPEC §8).
 func (s *StorageServer) ListBatches(ctx context.Context, stream string) ([]BatchInfo, error) {
 	return s.store.List(ctx, stream)
+}
+
+// Witness returns the non-membership witness of a stored, live batch at the
+// latest epoch (SPEC §6), bringing the cached one up to date first.
+func (s *StorageServer) Witness(ctx context.Context, id BatchID) (accumulator.Witness, error) {
+	_, revokedAt, err := s.store.Header(ctx, id)
+	if err != nil {
+		return accumulator.Witness{}, err
+	}
+	if revokedAt != 0 {
+		return accumulator.Witness{}, &RevokedError{Batch: id, Epoch: revokedAt}
+	}
+	return s.witness(ctx, id)
 }
 
 // witness returns the batch's non-membership witness at the latest epoch,

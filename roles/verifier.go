@@ -66,6 +66,7 @@ type Verifier struct {
 	cfg     verifierConfig
 
 	mu      sync.Mutex
+	headers map[BatchID]bool // headers already verified (bounded)
 	state   *SignedState
 	digest  Hash               // of state.State
 	revoked map[BatchID]uint64 // revocations seen in the chain
@@ -86,7 +87,7 @@ func NewVerifier(vk *commitment.VerifierKey, owner OwnerKeys, opts ...VerifierOp
 	if err := owner.Check(); err != nil {
 		return nil, err
 	}
-	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{},
+	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{}, headers: map[BatchID]bool{},
 		accKey: commitment.NewFixedG2(bls.G2Affine(owner.Accumulator))}
 	if cfg.state != nil {
 		if err := v.AcceptState(context.Background(), cfg.state); err != nil {
@@ -272,7 +273,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 		return nil, err
 	}
 	h := &ans.Header.Header
-	id, err := verifyHeader(&ans.Header, Hash(v.vk.Digest()), &v.owner, v.ownerID, v.vk.N(), v.cfg.limits)
+	id, err := v.verifyHeader(&ans.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +305,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	y := id.Element()
 	f := bls.G1Affine(st.State.Acc)
 	wit := accumulator.Witness{W: bls.G1Affine(ans.Witness.W), U: fr.Element(ans.Witness.U), Epoch: ans.Epoch}
-	a, bb, err := accumulator.Terms(&f, &y, &wit)
+	a, bb, err := accumulator.TermsNoAccumulatorCheck(&f, &y, &wit) // f was checked with its state
 	if err != nil {
 		if errors.Is(err, ErrRevoked) {
 			return nil, fmt.Errorf("vds: batch %s: non-membership witness with u = 0: %w", id.Short(), err)
@@ -370,10 +371,39 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 		return nil, err
 	}
 	proof := bls.G1Affine(*ans.Proof)
-	if err := b.AddColumns(cs, weights, xs, &proof, cctx); err != nil {
+	if err := b.AddColumnsPrechecked(cs, weights, xs, &proof, cctx); err != nil { // cs checked with the header
 		return nil, proofInput(err)
 	}
 	return res, v.check(b)
+}
+
+// maxHeaderCache bounds the verified-header cache.
+const maxHeaderCache = 4096
+
+// verifyHeader verifies a signed header (structure, CRS, owner, points,
+// signature), remembering the digests of headers already verified so that
+// repeated queries on a batch skip the signature and point checks.
+func (v *Verifier) verifyHeader(sh *SignedHeader) (BatchID, error) {
+	id, err := sh.Header.Digest()
+	if err != nil {
+		return BatchID{}, invalid("header", "%v", err)
+	}
+	v.mu.Lock()
+	known := v.headers[id]
+	v.mu.Unlock()
+	if known {
+		return id, nil
+	}
+	if id, err = verifyHeader(sh, Hash(v.vk.Digest()), &v.owner, v.ownerID, v.vk.N(), v.cfg.limits); err != nil {
+		return BatchID{}, err
+	}
+	v.mu.Lock()
+	if len(v.headers) >= maxHeaderCache {
+		clear(v.headers)
+	}
+	v.headers[id] = true
+	v.mu.Unlock()
+	return id, nil
 }
 
 // proofInput reports malformed proof elements (the identity, points outside

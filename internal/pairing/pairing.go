@@ -14,6 +14,7 @@ import (
 	"errors"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 
@@ -122,6 +123,39 @@ func (c *Check) AddScaledBase(t *fixedbase.Table, s *fr.Element, q *Fixed) {
 	k.Mul(s, &c.coeffFr)
 	p := t.Mul(&k)
 	c.slot(q).AddAssign(&p)
+}
+
+// AddCombination adds the term e(Σᵢ coeff·sᵢ·pᵢ, q) for a G2 point q not
+// known in advance: one scalar multiplication per point (an MSM above a
+// handful), with the equation's coefficient folded into the scalars.
+func (c *Check) AddCombination(p []bls.G1Affine, s []fr.Element, q *bls.G2Affine) error {
+	if len(p) != len(s) {
+		return errors.New("pairing: points and scalars differ in length")
+	}
+	c.ensureStarted()
+	k := make([]fr.Element, len(s))
+	for i := range s {
+		k[i].Mul(&s[i], &c.coeffFr)
+	}
+	var acc bls.G1Jac
+	if len(p) > 8 {
+		if _, err := acc.MultiExp(p, k, ecc.MultiExpConfig{}); err != nil {
+			return err
+		}
+	} else {
+		var t bls.G1Jac
+		var b big.Int
+		for i := range p {
+			t.FromAffine(&p[i])
+			t.ScalarMultiplication(&t, k[i].BigInt(&b))
+			acc.AddAssign(&t)
+		}
+	}
+	var a bls.G1Affine
+	a.FromJacobian(&acc)
+	c.p = append(c.p, a)
+	c.q = append(c.q, *q)
+	return nil
 }
 
 // Add adds the term e(coeff·p, q) for a G2 point q not known in advance.

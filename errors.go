@@ -1,0 +1,65 @@
+package vds
+
+import (
+	"github.com/vdsproject/vds/internal/errs"
+	"github.com/vdsproject/vds/roles"
+)
+
+// The error tree. Every error vds returns matches one of these with
+// errors.Is; more specific errors wrap more general ones (ErrIdentity wraps
+// ErrInvalidPoint, which wraps ErrInvalidEncoding, which wraps
+// ErrInvalidInput; ErrWrongChallenge wraps ErrBadProof). The values are
+// shared with the sub-packages: vds.ErrBadProof == commitment.ErrBadProof.
+var (
+	// ErrInvalidInput: malformed or out-of-range input, from a caller or a peer.
+	ErrInvalidInput = errs.ErrInvalidInput
+	// ErrInvalidEncoding: bytes that do not decode to a valid value.
+	ErrInvalidEncoding = errs.ErrInvalidEncoding
+	// ErrNonCanonical: an encoding that is not the unique canonical one
+	// (a scalar ≥ r, a non-shortest integer, …).
+	ErrNonCanonical = errs.ErrNonCanonical
+	// ErrInvalidPoint: a point off the curve or outside the prime-order subgroup.
+	ErrInvalidPoint = errs.ErrInvalidPoint
+	// ErrIdentity: the identity point where SPEC §2 forbids it.
+	ErrIdentity = errs.ErrIdentity
+	// ErrTooLarge: an input above a configured limit.
+	ErrTooLarge = errs.ErrTooLarge
+	// ErrBadProof: an answer that does not verify.
+	ErrBadProof = errs.ErrBadProof
+	// ErrWrongChallenge: an audit answered for another nonce.
+	ErrWrongChallenge = errs.ErrWrongChallenge
+	// ErrBadSignature: a header or state not signed by the owner.
+	ErrBadSignature = errs.ErrBadSignature
+	// ErrCRSMismatch: parameters other than the ones used or pinned.
+	ErrCRSMismatch = errs.ErrCRSMismatch
+	// ErrInvalidCRS: a CRS without the structure of SPEC §3.
+	ErrInvalidCRS = errs.ErrInvalidCRS
+	// ErrRevoked: the batch is revoked.
+	ErrRevoked = errs.ErrRevoked
+	// ErrStaleState: a state or answer older than the one held or allowed.
+	ErrStaleState = errs.ErrStaleState
+	// ErrUnknownState: states that are needed and cannot be obtained.
+	ErrUnknownState = errs.ErrUnknownState
+	// ErrUnknownBatch: no such batch.
+	ErrUnknownBatch = errs.ErrUnknownBatch
+	// ErrConflict: a different object is already stored in its place.
+	ErrConflict = errs.ErrConflict
+	// ErrNotFound: a store has no such record.
+	ErrNotFound = errs.ErrNotFound
+	// ErrUnavailable: a peer could not be reached; the call may be retried.
+	ErrUnavailable = errs.ErrUnavailable
+	// ErrClosed: the object was closed.
+	ErrClosed = errs.ErrClosed
+)
+
+// Typed errors that carry evidence; use errors.As.
+type (
+	// InputError says which input was wrong and why.
+	InputError = roles.InputError
+	// MissingStatesError names the epochs a party lacks.
+	MissingStatesError = roles.MissingStatesError
+	// StaleStateError reports an epoch older than the one held.
+	StaleStateError = roles.StaleStateError
+	// RevokedError names a revoked batch and the epoch that revoked it.
+	RevokedError = roles.RevokedError
+)
