@@ -50,7 +50,9 @@ type discardStorage struct{}
 func (discardStorage) StoreBatch(context.Context, *roles.StoreBatchRequest) error   { return nil }
 func (discardStorage) ApplyState(context.Context, *roles.SignedState) error         { return nil }
 func (discardStorage) UpdateBatch(context.Context, *roles.UpdateBatchRequest) error { return nil }
-func (discardStorage) LatestState(context.Context) (*roles.SignedState, error)      { return nil, roles.ErrUnknownState }
+func (discardStorage) LatestState(context.Context) (*roles.SignedState, error) {
+	return nil, roles.ErrUnknownState
+}
 
 // BenchmarkCreateBatch is the owner's cost of a new batch: C G1 commitments,
 // one G2 commitment to the timestamps, the header signature and the durable
