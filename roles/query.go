@@ -74,12 +74,12 @@ func checkQueryShape(q *Query, l int, lim Limits) error {
 		if q.Row < 1 || int(q.Row) > l {
 			return invalid("query", "row %d outside [1, %d]", q.Row, l)
 		}
-		return unused(q.From == 0 && q.To == 0 && q.Weights == nil && noTime && q.Nonce == nil, "point")
+		return unused(q.From == 0 && q.To == 0 && len(q.Weights) == 0 && noTime && len(q.Nonce) == 0, "point")
 	case QueryRange:
 		if q.From < 1 || q.To < q.From || int(q.To) > l {
 			return invalid("query", "rows %d..%d outside [1, %d]", q.From, q.To, l)
 		}
-		return unused(q.Row == 0 && q.Weights == nil && noTime && q.Nonce == nil, "range")
+		return unused(q.Row == 0 && len(q.Weights) == 0 && noTime && len(q.Nonce) == 0, "range")
 	case QueryWeighted:
 		if len(q.Weights) == 0 || len(q.Weights) > l {
 			return invalid("query", "%d weights for %d rows", len(q.Weights), l)
@@ -91,17 +91,17 @@ func checkQueryShape(q *Query, l int, lim Limits) error {
 		if !nonZero {
 			return invalid("query", "every weight is zero")
 		}
-		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && noTime && q.Nonce == nil, "weighted")
+		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && noTime && len(q.Nonce) == 0, "weighted")
 	case QueryWindow:
 		if q.TimeFrom > q.TimeTo {
 			return invalid("query", "time window %d..%d is reversed", q.TimeFrom, q.TimeTo)
 		}
-		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && q.Weights == nil && q.Nonce == nil, "window")
+		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && len(q.Weights) == 0 && len(q.Nonce) == 0, "window")
 	case QueryAudit:
 		if len(q.Nonce) == 0 || len(q.Nonce) > lim.MaxNonceLen {
 			return invalid("query", "audit nonce must have 1..%d bytes", lim.MaxNonceLen)
 		}
-		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && q.Weights == nil && noTime, "audit")
+		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && len(q.Weights) == 0 && noTime, "audit")
 	}
 	return invalid("query", "unknown kind %d", q.Kind)
 }

@@ -262,7 +262,7 @@ type Query struct {
 	Row      uint32             `cbor:"row,omitempty"`  // QueryPoint
 	From     uint32             `cbor:"from,omitempty"` // QueryRange
 	To       uint32             `cbor:"to,omitempty"`   // QueryRange
-	Weights  codec.ScalarVector `cbor:"w,omitempty"`    // QueryWeighted: w_1..w_len
+	Weights  codec.ScalarVector `cbor:"w,omitzero"`     // QueryWeighted: w_1..w_len
 	TimeFrom uint64             `cbor:"tfrom,omitempty"`
 	TimeTo   uint64             `cbor:"tto,omitempty"`
 	Nonce    []byte             `cbor:"nonce,omitempty"` // QueryAudit

@@ -1,0 +1,220 @@
+package transport
+
+import (
+	"context"
+
+	"github.com/vdsproject/vds/roles"
+)
+
+// Transport is the client side of a transport: it calls a method of a
+// service with a request value and fills the response value (a pointer),
+// honouring ctx. Errors of the method come back as the same sentinels and
+// typed errors as in-process; transport failures wrap roles.ErrUnavailable.
+// Implementations are safe for concurrent use.
+type Transport interface {
+	Call(ctx context.Context, service, method string, req, resp any) error
+	Close() error
+}
+
+// StorageClient calls a storage server through a Transport. It implements
+// roles.StorageClient (for a DataOwner) and roles.StateSource (for a
+// Verifier).
+type StorageClient struct{ T Transport }
+
+var (
+	_ roles.StorageClient = StorageClient{}
+	_ roles.StateSource   = StorageClient{}
+)
+
+func (c StorageClient) call(ctx context.Context, m string, req, resp any) error {
+	return c.T.Call(ctx, ServiceStorage, m, req, resp)
+}
+
+// Health calls health.
+func (c StorageClient) Health(ctx context.Context) (*Health, error) {
+	var h Health
+	return &h, c.call(ctx, "health", &Empty{}, &h)
+}
+
+// StoreBatch calls store_batch.
+func (c StorageClient) StoreBatch(ctx context.Context, r *roles.StoreBatchRequest) error {
+	return c.call(ctx, "store_batch", r, &Empty{})
+}
+
+// ApplyState calls add_revoked_item.
+func (c StorageClient) ApplyState(ctx context.Context, st *roles.SignedState) error {
+	return c.call(ctx, "add_revoked_item", st, &Empty{})
+}
+
+// UpdateBatch calls update_batch.
+func (c StorageClient) UpdateBatch(ctx context.Context, r *roles.UpdateBatchRequest) error {
+	return c.call(ctx, "update_batch", r, &Empty{})
+}
+
+// LatestState calls latest_state.
+func (c StorageClient) LatestState(ctx context.Context) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "latest_state", &Empty{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// States calls get_states.
+func (c StorageClient) States(ctx context.Context, from, to uint64) ([]roles.SignedState, error) {
+	var l StateList
+	if err := c.call(ctx, "get_states", &EpochRange{From: from, To: to}, &l); err != nil {
+		return nil, err
+	}
+	return l.States, nil
+}
+
+// Answer asks for a proof: generate_da_proof for audits,
+// generate_time_proofs for time windows, generate_dc_proof otherwise.
+func (c StorageClient) Answer(ctx context.Context, q *roles.Query) (*roles.Answer, error) {
+	m := "generate_dc_proof"
+	switch q.Kind {
+	case roles.QueryAudit:
+		m = "generate_da_proof"
+	case roles.QueryWindow:
+		m = "generate_time_proofs"
+	}
+	var a roles.Answer
+	if err := c.call(ctx, m, q, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Header calls get_header.
+func (c StorageClient) Header(ctx context.Context, id roles.BatchID) (*roles.SignedHeader, error) {
+	var h roles.SignedHeader
+	if err := c.call(ctx, "get_header", &BatchRef{Batch: id}, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// ListBatches calls list_batches.
+func (c StorageClient) ListBatches(ctx context.Context, stream string) ([]roles.BatchInfo, error) {
+	var l BatchList
+	if err := c.call(ctx, "list_batches", &StreamRef{Stream: stream}, &l); err != nil {
+		return nil, err
+	}
+	return l.Batches, nil
+}
+
+// OwnerClient calls a data owner through a Transport. It implements
+// roles.StateSource.
+type OwnerClient struct{ T Transport }
+
+var _ roles.StateSource = OwnerClient{}
+
+func (c OwnerClient) call(ctx context.Context, m string, req, resp any) error {
+	return c.T.Call(ctx, ServiceOwner, m, req, resp)
+}
+
+// Health calls health.
+func (c OwnerClient) Health(ctx context.Context) (*Health, error) {
+	var h Health
+	return &h, c.call(ctx, "health", &Empty{}, &h)
+}
+
+// CRS calls get_crs: the CRS file and the owner's public keys.
+func (c OwnerClient) CRS(ctx context.Context) (*CRSFile, error) {
+	var f CRSFile
+	return &f, c.call(ctx, "get_crs", &Empty{}, &f)
+}
+
+// LatestState calls get_global_pk.
+func (c OwnerClient) LatestState(ctx context.Context) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "get_global_pk", &Empty{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// States calls get_states.
+func (c OwnerClient) States(ctx context.Context, from, to uint64) ([]roles.SignedState, error) {
+	var l StateList
+	if err := c.call(ctx, "get_states", &EpochRange{From: from, To: to}, &l); err != nil {
+		return nil, err
+	}
+	return l.States, nil
+}
+
+// CreateBatch calls create_batch.
+func (c OwnerClient) CreateBatch(ctx context.Context, b *NewBatch) (*roles.SignedHeader, error) {
+	var h roles.SignedHeader
+	if err := c.call(ctx, "create_batch", b, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Revoke calls revoke_batch.
+func (c OwnerClient) Revoke(ctx context.Context, id roles.BatchID) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "revoke_batch", &BatchRef{Batch: id}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// Update calls update_batch.
+func (c OwnerClient) Update(ctx context.Context, id roles.BatchID, b *NewBatch) (*UpdateResult, error) {
+	var r UpdateResult
+	if err := c.call(ctx, "update_batch", &UpdateRequest{Batch: id, New: *b}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Refresh calls refresh: the owner re-signs its latest state.
+func (c OwnerClient) Refresh(ctx context.Context) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "refresh", &Empty{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// VerifierClient calls a verifier through a Transport. It implements
+// roles.StateListener, so an owner can push its states to a remote
+// verifier (update_global_pk).
+type VerifierClient struct{ T Transport }
+
+var _ roles.StateListener = VerifierClient{}
+
+func (c VerifierClient) call(ctx context.Context, m string, req, resp any) error {
+	return c.T.Call(ctx, ServiceVerifier, m, req, resp)
+}
+
+// Health calls health.
+func (c VerifierClient) Health(ctx context.Context) (*Health, error) {
+	var h Health
+	return &h, c.call(ctx, "health", &Empty{}, &h)
+}
+
+// Verify asks the verifier to check an answer: verify_da_audit for audits,
+// verify_time_proofs for time windows, verify_dc_query otherwise.
+func (c VerifierClient) Verify(ctx context.Context, q *roles.Query, a *roles.Answer) (*VerifyResult, error) {
+	m := "verify_dc_query"
+	switch q.Kind {
+	case roles.QueryAudit:
+		m = "verify_da_audit"
+	case roles.QueryWindow:
+		m = "verify_time_proofs"
+	}
+	var r VerifyResult
+	if err := c.call(ctx, m, &VerifyRequest{Query: *q, Answer: *a}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// AcceptState calls update_global_pk.
+func (c VerifierClient) AcceptState(ctx context.Context, st *roles.SignedState) error {
+	return c.call(ctx, "update_global_pk", st, &Empty{})
+}

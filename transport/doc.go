@@ -1,0 +1,46 @@
+// Package transport carries the methods of the three vds services (SPEC §8)
+// between processes, so that one process or several cooperating servers run
+// the same role code.
+//
+// # Shape
+//
+// A [Service] is a named set of [Method]s built from a role: [StorageService]
+// from a roles.StorageServer, [OwnerService] from a roles.DataOwner,
+// [VerifierService] from a roles.Verifier. A [Transport] calls a method of a
+// service by name with a request value and fills a response value, honouring
+// the context. Three transports implement it:
+//
+//   - [NewInProc]: in the same process. By default every request and
+//     response still goes through the codec, so tests exercise the wire path;
+//     [WithoutCodec] passes values directly.
+//   - [NewHTTPClient] and [NewHTTPHandler]: POST /v1/{service}/{method} with
+//     application/cbor bodies, over net/http, with TLS and mutual TLS,
+//     timeouts, body limits, graceful shutdown and retries of idempotent
+//     calls.
+//   - [NewUnixClient] and [ServeUnix]: a length-prefixed framing over a Unix
+//     socket with pooled connections — no HTTP parsing, faster on one host.
+//
+// [Dial] picks one from an address: "http://host:port", "https://…",
+// "unix:///path/to.sock".
+//
+// Typed clients wrap a Transport for each service: [StorageClient]
+// implements roles.StorageClient and roles.StateSource, so a DataOwner or a
+// Verifier in one process talks to a StorageServer in another exactly as it
+// would in-process; [VerifierClient] implements roles.StateListener.
+//
+// # Errors
+//
+// A method's error travels as a typed, decodable value (a code, a message,
+// and the evidence of typed errors: epochs, batch ids, fields) and is
+// rebuilt on the client so that errors.Is and errors.As match the same
+// sentinels and types as in-process: a remote ErrRevoked is
+// vds.ErrRevoked, a remote *roles.MissingStatesError names the same epochs.
+// Transport failures wrap roles.ErrUnavailable.
+//
+// # Security
+//
+// Mutating storage methods accept only owner-signed input (the roles check
+// the signatures), and no method re-initialises a server. The owner's
+// service creates and revokes batches for whoever can call it: serve it on a
+// Unix socket or loopback, or behind mutual TLS.
+package transport

@@ -1,0 +1,337 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vdsproject/vds/codec"
+)
+
+// ContentType of every request and response body.
+const ContentType = "application/cbor"
+
+type httpOptions struct {
+	tls          *tls.Config
+	timeout      time.Duration // client: per call
+	retries      int           // client: attempts after the first, idempotent calls only
+	backoff      time.Duration // client: first retry delay, doubled each time
+	maxBody      int64         // server: request body limit
+	readTimeout  time.Duration // server
+	writeTimeout time.Duration // server
+	idleTimeout  time.Duration // server
+	shutdown     time.Duration // server: grace period
+	logger       *slog.Logger  // server: one line per request
+}
+
+func defaultHTTPOptions() httpOptions {
+	return httpOptions{
+		timeout:      2 * time.Minute,
+		retries:      3,
+		backoff:      50 * time.Millisecond,
+		maxBody:      codec.DefaultMaxMessageBytes,
+		readTimeout:  time.Minute,
+		writeTimeout: 5 * time.Minute,
+		idleTimeout:  2 * time.Minute,
+		shutdown:     10 * time.Second,
+	}
+}
+
+// WithTLS sets the TLS configuration: for a server, its certificate and,
+// for mutual TLS, ClientCAs with ClientAuth = tls.RequireAndVerifyClientCert
+// (see ServerTLS); for a client, RootCAs and its own certificate (see
+// ClientTLS).
+func WithTLS(c *tls.Config) Option { return func(o *options) { o.http.tls = c } }
+
+// WithTimeout bounds each client call (default 2 minutes) when its context
+// has no earlier deadline.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.http.timeout = d } }
+
+// WithRetries sets how many times a client retries an idempotent call after
+// a transport failure or an unavailable server (default 3), with
+// exponential backoff from first (default 50 ms) and jitter.
+func WithRetries(n int, first time.Duration) Option {
+	return func(o *options) { o.http.retries, o.http.backoff = n, first }
+}
+
+// WithMaxBody caps request bodies a server reads (default 64 MiB).
+func WithMaxBody(n int64) Option { return func(o *options) { o.http.maxBody = n } }
+
+// WithServerTimeouts sets a server's read, write and idle timeouts.
+func WithServerTimeouts(read, write, idle time.Duration) Option {
+	return func(o *options) { o.http.readTimeout, o.http.writeTimeout, o.http.idleTimeout = read, write, idle }
+}
+
+// WithShutdownGrace sets how long a server waits for calls in flight when
+// its context ends (default 10 s).
+func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.http.shutdown = d } }
+
+// WithLogger makes a server log one line per request (service, method,
+// status, duration) with l. Request and response bodies are never logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.http.logger = l } }
+
+// httpStatus maps a wire code to an HTTP status.
+func httpStatus(code string) int {
+	switch code {
+	case "invalid_input", "invalid_encoding", "non_canonical", "invalid_point", "identity", "invalid_crs":
+		return http.StatusBadRequest
+	case "too_large":
+		return http.StatusRequestEntityTooLarge
+	case "bad_proof", "wrong_challenge", "bad_signature", "crs_mismatch":
+		return http.StatusUnprocessableEntity
+	case "revoked":
+		return http.StatusGone
+	case "unknown_batch", "not_found":
+		return http.StatusNotFound
+	case "conflict", "stale_state", "unknown_state":
+		return http.StatusConflict
+	case "unavailable", "closed":
+		return http.StatusServiceUnavailable
+	case "canceled", "deadline":
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// NewHTTPHandler returns an http.Handler that serves the services'
+// methods at POST /v1/{service}/{method} with application/cbor bodies.
+// Mount it in any server and wrap it in any middleware.
+func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
+	o := buildOptions(opts)
+	reg := newRegistry(services)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/{service}/{method}", func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status := serveHTTP(w, r, reg, &o)
+		if o.http.logger != nil {
+			o.http.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("transport", "http"), slog.String("service", r.PathValue("service")),
+				slog.String("method", r.PathValue("method")), slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+		}
+	})
+	return mux
+}
+
+func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, o *options) int {
+	fail := func(status int, we *WireError) int {
+		b, err := o.codec.Marshal(we)
+		if err != nil {
+			b = nil
+		}
+		w.Header().Set("Content-Type", ContentType)
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		return status
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return fail(http.StatusMethodNotAllowed, &WireError{Code: "invalid_input", Message: "use POST"})
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, ContentType) {
+		return fail(http.StatusUnsupportedMediaType, &WireError{Code: "invalid_input", Message: "content type must be " + ContentType})
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, o.http.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fail(http.StatusRequestEntityTooLarge, &WireError{Code: "too_large", Message: fmt.Sprintf("request body above %d bytes", mbe.Limit)})
+		}
+		return fail(http.StatusBadRequest, &WireError{Code: "invalid_input", Message: "read request body: " + err.Error()})
+	}
+	out, we := handle(r.Context(), reg, o.codec, r.PathValue("service"), r.PathValue("method"), body)
+	if we != nil {
+		return fail(httpStatus(we.Code), we)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+	return http.StatusOK
+}
+
+// HTTPClient is the HTTP transport's client.
+type HTTPClient struct {
+	base string
+	hc   *http.Client
+	opts options
+}
+
+// NewHTTPClient returns a client for the server at baseURL
+// ("http://127.0.0.1:5002" or "https://…").
+func NewHTTPClient(baseURL string, opts ...Option) (*HTTPClient, error) {
+	o := buildOptions(opts)
+	if !strings.HasPrefix(baseURL, "http://") && !strings.HasPrefix(baseURL, "https://") {
+		return nil, fmt.Errorf("transport: %q is not an http(s) URL: %w", baseURL, errInvalid)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = o.http.tls
+	tr.MaxIdleConnsPerHost = 64
+	tr.Proxy = nil
+	return &HTTPClient{base: strings.TrimRight(baseURL, "/"), hc: &http.Client{Transport: tr}, opts: o}, nil
+}
+
+// Call implements Transport.
+func (c *HTTPClient) Call(ctx context.Context, service, name string, req, resp any) error {
+	body, err := c.opts.codec.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("transport: encode %s/%s request: %w", service, name, err)
+	}
+	if _, ok := ctx.Deadline(); !ok && c.opts.http.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.http.timeout)
+		defer cancel()
+	}
+	url := c.base + "/v1/" + service + "/" + name
+	attempts := 1
+	if Idempotent(service, name) {
+		attempts += c.opts.http.retries
+	}
+	delay := c.opts.http.backoff
+	for i := 0; ; i++ {
+		err := c.once(ctx, url, body, resp)
+		if err == nil || i+1 >= attempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
+// errRetry marks a failure worth retrying.
+type errRetry struct{ error }
+
+func (e errRetry) Unwrap() error { return e.error }
+
+func retryable(err error) bool {
+	var r errRetry
+	return errors.As(err, &r)
+}
+
+func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any) error {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	hr.Header.Set("Content-Type", ContentType)
+	res, err := c.hc.Do(hr)
+	if err != nil {
+		return errRetry{unavailable("POST "+url, err)}
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(res.Body, int64(codec.DefaultMaxMessageBytes)+1))
+	if err != nil {
+		return errRetry{unavailable("read response", err)}
+	}
+	if res.StatusCode == http.StatusOK {
+		return c.opts.codec.Unmarshal(out, resp)
+	}
+	var we WireError
+	if res.Header.Get("Content-Type") != ContentType || c.opts.codec.Unmarshal(out, &we) != nil {
+		err := unavailable("POST "+url, fmt.Errorf("HTTP %s", res.Status))
+		if res.StatusCode >= 500 {
+			return errRetry{err}
+		}
+		return err
+	}
+	if res.StatusCode == http.StatusServiceUnavailable {
+		return errRetry{we.Err()}
+	}
+	return we.Err()
+}
+
+// Close implements Transport.
+func (c *HTTPClient) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// Idempotent reports whether a method may be retried: every method but the
+// owner's create_batch, revoke_batch, update_batch and refresh (the storage
+// server's mutating methods are idempotent: the same signed input twice is a
+// no-op).
+func Idempotent(service, method string) bool {
+	if service != ServiceOwner {
+		return true
+	}
+	switch method {
+	case "create_batch", "revoke_batch", "update_batch", "refresh":
+		return false
+	}
+	return true
+}
+
+// HTTPServer serves a handler over HTTP or HTTPS.
+type HTTPServer struct {
+	srv  *http.Server
+	ln   net.Listener
+	opts options
+}
+
+// ListenHTTP binds addr ("127.0.0.1:5002"; port 0 picks one) for h, with TLS
+// if WithTLS is given.
+func ListenHTTP(addr string, h http.Handler, opts ...Option) (*HTTPServer, error) {
+	o := buildOptions(opts)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: listen %s: %w", addr, err)
+	}
+	if o.http.tls != nil {
+		ln = tls.NewListener(ln, o.http.tls)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(o.http.readTimeout, 10*time.Second),
+		ReadTimeout:       o.http.readTimeout,
+		WriteTimeout:      o.http.writeTimeout,
+		IdleTimeout:       o.http.idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	if o.http.logger != nil {
+		// Connection-level errors (TLS handshakes, malformed requests).
+		srv.ErrorLog = slog.NewLogLogger(o.http.logger.Handler(), slog.LevelWarn)
+	}
+	return &HTTPServer{srv: srv, ln: ln, opts: o}, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *HTTPServer) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx ends, then shuts down gracefully: it stops
+// accepting, lets calls in flight finish within the grace period, and
+// returns nil.
+func (s *HTTPServer) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.http.shutdown)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		_ = s.srv.Close()
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

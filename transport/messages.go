@@ -1,0 +1,132 @@
+package transport
+
+import (
+	"github.com/vdsproject/vds/internal/errs"
+	"github.com/vdsproject/vds/roles"
+)
+
+var (
+	errInvalid  = errs.ErrInvalidInput
+	errNotFound = errs.ErrNotFound
+	errTooLarge = errs.ErrTooLarge
+)
+
+// Empty is the request or response of methods that carry nothing.
+type Empty struct{}
+
+// Health answers the health method of every service.
+type Health struct {
+	Service  string     `cbor:"service"`
+	CRS      roles.Hash `cbor:"crs"`
+	Owner    roles.Hash `cbor:"owner"`
+	Epoch    uint64     `cbor:"epoch"`
+	HasEpoch bool       `cbor:"has_epoch,omitempty"`
+}
+
+// BatchRef names a batch.
+type BatchRef struct {
+	Batch roles.BatchID `cbor:"batch"`
+}
+
+// StreamRef names a stream ("" for all).
+type StreamRef struct {
+	Stream string `cbor:"stream,omitempty"`
+}
+
+// BatchList is the response of list_batches.
+type BatchList struct {
+	Batches []roles.BatchInfo `cbor:"batches"`
+}
+
+// EpochRange asks for the states of epochs From..To.
+type EpochRange struct {
+	From uint64 `cbor:"from"`
+	To   uint64 `cbor:"to"`
+}
+
+// StateList is the response of get_states.
+type StateList struct {
+	States []roles.SignedState `cbor:"states"`
+}
+
+// CRSFile is the response of get_crs: the CRS file and the owner's keys.
+type CRSFile struct {
+	CRS  []byte          `cbor:"crs"`
+	Keys roles.OwnerKeys `cbor:"keys"`
+}
+
+// ColumnValues is a column of a new batch on the wire: integer values, one
+// per timestamp (decimal values are scaled integers, see roles.ParseDecimal).
+type ColumnValues struct {
+	Name   string  `cbor:"name"`
+	Scale  uint8   `cbor:"scale"`
+	Values []int64 `cbor:"values"`
+}
+
+// NewBatch is the request of create_batch.
+type NewBatch struct {
+	Stream     string         `cbor:"stream"`
+	Timestamps []uint64       `cbor:"t"`
+	Columns    []ColumnValues `cbor:"cols"`
+}
+
+// batch converts the request to a roles.Batch.
+func (b *NewBatch) batch() *roles.Batch {
+	rb := &roles.Batch{Stream: b.Stream, Timestamps: b.Timestamps}
+	for _, c := range b.Columns {
+		v := c.Values
+		if v == nil {
+			v = []int64{}
+		}
+		rb.Columns = append(rb.Columns, roles.Column{Name: c.Name, Scale: c.Scale, Values: v})
+	}
+	return rb
+}
+
+// FromBatch converts an int64 roles.Batch to the request of create_batch.
+func FromBatch(b *roles.Batch) *NewBatch {
+	nb := &NewBatch{Stream: b.Stream, Timestamps: b.Timestamps}
+	for _, c := range b.Columns {
+		nb.Columns = append(nb.Columns, ColumnValues{Name: c.Name, Scale: c.Scale, Values: c.Values})
+	}
+	return nb
+}
+
+// UpdateRequest is the request of the owner's update_batch.
+type UpdateRequest struct {
+	Batch roles.BatchID `cbor:"batch"`
+	New   NewBatch      `cbor:"new"`
+}
+
+// UpdateResult is the response of the owner's update_batch.
+type UpdateResult struct {
+	Header roles.SignedHeader `cbor:"hdr"`
+	State  roles.SignedState  `cbor:"state"`
+}
+
+// VerifyRequest asks a verifier to check an answer to a query.
+type VerifyRequest struct {
+	Query  roles.Query  `cbor:"q"`
+	Answer roles.Answer `cbor:"ans"`
+}
+
+// VerifyResult is a verified answer on the wire.
+type VerifyResult struct {
+	Batch   roles.BatchID   `cbor:"batch"`
+	Epoch   uint64          `cbor:"epoch"`
+	Kind    roles.QueryKind `cbor:"kind"`
+	Columns []string        `cbor:"cols"`
+	Values  []string        `cbor:"values"` // decimal, with each column's scale
+	Raw     []string        `cbor:"raw"`    // the integers, unscaled
+	First   uint32          `cbor:"first,omitempty"`
+	Last    uint32          `cbor:"last,omitempty"`
+}
+
+func toVerifyResult(r *roles.Result) *VerifyResult {
+	out := &VerifyResult{Batch: r.Batch, Epoch: r.Epoch, Kind: r.Kind, Columns: r.Columns, First: r.First, Last: r.Last}
+	for _, v := range r.Values {
+		out.Values = append(out.Values, v.String())
+		out.Raw = append(out.Raw, v.Int.String())
+	}
+	return out
+}
