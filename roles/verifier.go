@@ -354,7 +354,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 					return nil, fmt.Errorf("vds: empty window with a non-zero sum: %w", ErrBadProof)
 				}
 			}
-			return res, v.check(b)
+			return v.check(b, res)
 		}
 		weights = commitment.Range(int(first), int(last))
 	} else {
@@ -374,7 +374,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	if err := b.AddColumnsPrechecked(cs, weights, xs, &proof, cctx); err != nil { // cs checked with the header
 		return nil, proofInput(err)
 	}
-	return res, v.check(b)
+	return v.check(b, res)
 }
 
 // maxHeaderCache bounds the verified-header cache.
@@ -412,11 +412,13 @@ func proofInput(err error) error {
 	return fmt.Errorf("vds: %w: %w", ErrBadProof, err)
 }
 
-func (v *Verifier) check(b *commitment.Batch) error {
+// check evaluates the merged pairing equation and returns res only if it
+// holds: a rejected answer yields no result.
+func (v *Verifier) check(b *commitment.Batch, res *Result) (*Result, error) {
 	if err := b.Verify(); err != nil {
-		return fmt.Errorf("vds: answer does not verify: %w", ErrBadProof)
+		return nil, fmt.Errorf("vds: answer does not verify: %w", ErrBadProof)
 	}
-	return nil
+	return res, nil
 }
 
 // sameQuery checks that the answer is for the query asked (by canonical
