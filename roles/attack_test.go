@@ -1144,6 +1144,20 @@ func TestMaliciousServer(t *testing.T) {
 			bad.Window.First, bad.Window.Last = fl[0], fl[1]
 			requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		}
+		// The column proof of the range query over the same rows (same sums,
+		// but not bound to the window): refused.
+		bad = cloneAnswer(t, wans)
+		rr := r.honest(t, rangeQ(X, 3, 6, "temp"))
+		require.Equal(t, rr.Values, bad.Values)
+		bad.Proof = rr.Proof
+		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+		// The column proof of fewer rows than the boundary proof claims.
+		ms, gs := columnsOf(t, sbX, "temp")
+		bad = cloneAnswer(t, wans)
+		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(3, 5), wq, 3, 6)
+		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(3, 5), wq, 3, 5)
+		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		// The empty window after the last row, honestly, verifies; shifted
 		// one row further it does not.
 		aq := windowQ(X, 1200, 1300, "temp")
@@ -1607,6 +1621,155 @@ func TestAttackStateChain(t *testing.T) {
 	require.NoError(t, err)
 	_, err = vs.Verify(ctx, tq, tans)
 	require.Error(t, err)
+}
+
+// TestAttackWindowSingleRow: time windows on a batch of one row, where the
+// boundary rows collapse into one.
+func TestAttackWindowSingleRow(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, testCRS(t), rigOptions{})
+	id := r.create(t, &roles.Batch{Stream: "one", Timestamps: []uint64{500},
+		Columns: []roles.Column{{Name: "v", Values: []int64{42}}}})
+	sb := r.stored(t, id)
+	for _, c := range []struct {
+		from, to    uint64
+		first, last uint32
+	}{{400, 600, 1, 1}, {500, 500, 1, 1}, {0, 499, 1, 0}, {501, 900, 2, 1}} {
+		q := windowQ(id, c.from, c.to, "v")
+		ans := r.honest(t, q)
+		require.Equal(t, [2]uint32{c.first, c.last}, [2]uint32{ans.Window.First, ans.Window.Last}, "%+v", c)
+		for _, fl := range [][2]uint32{{1, 1}, {1, 0}, {2, 1}} {
+			if fl == [2]uint32{c.first, c.last} {
+				continue
+			}
+			bad := r.forgeWindow(t, ans, sb, q, fl[0], fl[1], sb.Data.Times, nil)
+			requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
+		}
+	}
+}
+
+// lyingSource is a state source controlled by the attacker.
+type lyingSource struct {
+	latest func() (*roles.SignedState, error)
+	states func(from, to uint64) ([]roles.SignedState, error)
+}
+
+func (s *lyingSource) LatestState(context.Context) (*roles.SignedState, error) { return s.latest() }
+func (s *lyingSource) States(_ context.Context, from, to uint64) ([]roles.SignedState, error) {
+	return s.states(from, to)
+}
+
+// TestAttackMaliciousStateSource: a verifier catching up from a server that
+// lies about the state chain neither accepts its lies nor hangs.
+func TestAttackMaliciousStateSource(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, testCRS(t), rigOptions{})
+	ctx := r.ctx
+	live := r.create(t, sampleBatch("src", 4, 1))
+	for i := range 3 {
+		r.revoke(t, r.create(t, sampleBatch("src-x", 2, uint64(10+i))))
+	}
+	sts := r.states(t) // epochs 0..3
+	q := rangeQ(live, 1, 4, "temp")
+	ans := r.honest(t, q) // epoch 3
+	forged := cloneState(t, &sts[3])
+	forged.State.Epoch = math.MaxUint64
+	badSig := cloneState(t, &sts[2])
+	badSig.Sig[0] ^= 1
+	var m *roles.MissingStatesError
+	for _, c := range []struct {
+		name   string
+		src    *lyingSource
+		check  func(t *testing.T, err error)
+		accept bool
+	}{
+		{"forged latest with a huge epoch, no states", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return forged, nil },
+			states: func(uint64, uint64) ([]roles.SignedState, error) { return nil, nil },
+		}, func(t *testing.T, err error) {
+			require.ErrorAs(t, err, &m)
+			require.Equal(t, roles.MissingStatesError{From: 2, To: math.MaxUint64}, *m)
+		}, false},
+		{"states of the wrong epochs", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return &sts[3], nil },
+			states: func(uint64, uint64) ([]roles.SignedState, error) { return []roles.SignedState{sts[3]}, nil },
+		}, func(t *testing.T, err error) { require.ErrorAs(t, err, &m) }, false},
+		{"old states", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return &sts[3], nil },
+			states: func(uint64, uint64) ([]roles.SignedState, error) { return sts[:2], nil },
+		}, func(t *testing.T, err error) { require.ErrorAs(t, err, &m) }, false},
+		{"a forged state in the chain", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return &sts[3], nil },
+			states: func(from, to uint64) ([]roles.SignedState, error) {
+				return []roles.SignedState{*badSig, sts[3]}, nil
+			},
+		}, func(t *testing.T, err error) { requireErrIs(t, err, roles.ErrBadSignature) }, false},
+		{"unavailable", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return nil, roles.ErrUnavailable },
+			states: func(uint64, uint64) ([]roles.SignedState, error) { return nil, roles.ErrUnavailable },
+		}, func(t *testing.T, err error) { requireErrIs(t, err, roles.ErrUnavailable) }, false},
+		{"honest (control)", &lyingSource{
+			latest: func() (*roles.SignedState, error) { return &sts[3], nil },
+			states: func(from, to uint64) ([]roles.SignedState, error) { return sts[from : to+1], nil },
+		}, nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := roles.NewVerifier(r.l.CRS.VerifierKey(), r.keys, roles.WithInitialState(&sts[1]), roles.WithStateSource(c.src))
+			require.NoError(t, err)
+			_, err = v.Verify(ctx, q, ans)
+			if c.accept {
+				require.NoError(t, err)
+				require.EqualValues(t, 3, v.State().State.Epoch)
+				return
+			}
+			require.Error(t, err)
+			c.check(t, err)
+			require.Equal(t, sts[1].State, v.State().State, "the verifier must stay at its state")
+			c.check(t, v.Sync(ctx))
+			require.Equal(t, sts[1].State, v.State().State)
+		})
+	}
+}
+
+// TestAttackRollbackOfUnanchoredVerifier: a verifier configured with a state
+// source but no initial state (as roles.NewLocal builds it, and as
+// WithStateSource documents for "the storage server or the owner") takes
+// the source's LatestState as its trust anchor. When the source is the
+// untrusted storage server it can serve an old — genuinely signed — state
+// and so resurrect a batch the owner has revoked. SPEC §1/§6: the verifier
+// holds the latest signed state and only accepts states not older than it.
+func TestAttackRollbackOfUnanchoredVerifier(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, testCRS(t), rigOptions{})
+	ctx := r.ctx
+	A := r.create(t, sampleBatch("rollback", 4, 1))
+	qA := rangeQ(A, 1, 4, "temp")
+	old := r.honest(t, qA) // epoch 0
+	r.revoke(t, A)
+	sts := r.states(t)
+	require.Len(t, sts, 2)
+	// The malicious server's state source pretends epoch 0 is the latest.
+	src := &lyingSource{
+		latest: func() (*roles.SignedState, error) { return &sts[0], nil },
+		states: func(from, to uint64) ([]roles.SignedState, error) {
+			return nil, &roles.MissingStatesError{From: from, To: to}
+		},
+	}
+	v, err := roles.NewVerifier(r.l.CRS.VerifierKey(), r.keys, roles.WithStateSource(src))
+	if err != nil {
+		// Refusing an unanchored verifier is a valid fix.
+		requireErrIs(t, err, roles.ErrInvalidInput)
+		return
+	}
+	res, err := v.Verify(ctx, qA, old)
+	require.Error(t, err, "a batch revoked at epoch 1 was accepted at epoch %d by a verifier whose only state came from the storage server (result %v)", stateEpoch(v), resultValue(res))
+}
+
+func stateEpoch(v *roles.Verifier) any {
+	if st := v.State(); st != nil {
+		return st.State.Epoch
+	}
+	return nil
 }
 
 // TestAttackRejectedAnswerYieldsNoResult: a verifier that rejects an answer

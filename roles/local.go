@@ -7,8 +7,9 @@ import (
 )
 
 // Local is the three roles wired together in one process: an owner whose
-// storage client is the server itself, and a verifier that catches up from
-// the server and receives every new state from the owner. It is meant for tests, examples and small deployments.
+// storage client is the server itself, and a verifier anchored at the
+// owner's state that catches up from the server and receives every new
+// state from the owner. It is meant for tests, examples and small deployments.
 type Local struct {
 	CRS      *commitment.CRS
 	Owner    *DataOwner
@@ -32,7 +33,7 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 		return nil, err
 	}
 	d.StorageClient = s
-	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithStateSource(s))
+	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithTrustedSource(o), WithStateSource(s))
 	if err != nil {
 		return nil, err
 	}

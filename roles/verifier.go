@@ -20,6 +20,7 @@ import (
 type VerifierOption func(*verifierConfig)
 
 type verifierConfig struct {
+	anchor StateSource
 	source StateSource
 	maxAge time.Duration
 	now    func() time.Time
@@ -29,9 +30,21 @@ type verifierConfig struct {
 
 // WithStateSource gives the verifier a source of signed states (the storage
 // server or the owner) to catch up from when an answer carries a newer
-// epoch or its state is too old. Every state it returns is checked.
+// epoch or its state is too old. The source need not be trusted: every
+// state it returns must carry the owner's signature and extend the chain
+// from the state the verifier holds. It cannot give the verifier its first
+// state — a source could offer an old one — see WithInitialState and
+// WithTrustedSource.
 func WithStateSource(s StateSource) VerifierOption {
 	return func(c *verifierConfig) { c.source = s }
+}
+
+// WithTrustedSource makes the verifier take its first state from s, which
+// must be the owner (reached over an authenticated channel): the latest
+// state anchors the verifier, and every later one must extend it. s also
+// serves as the state source unless WithStateSource names another.
+func WithTrustedSource(s StateSource) VerifierOption {
+	return func(c *verifierConfig) { c.anchor = s }
 }
 
 // WithMaxStateAge makes the verifier refuse to verify against a state issued
@@ -50,8 +63,10 @@ func WithVerifierLimits(l Limits) VerifierOption {
 	return func(c *verifierConfig) { c.limits = l }
 }
 
-// WithInitialState starts the verifier at a state obtained out of band; it
-// is checked like any other.
+// WithInitialState starts the verifier at a state obtained from the owner
+// out of band (its latest); it is checked like any other. A verifier holds
+// the latest state it knows, and an answer for an older epoch is stale: so
+// its first state must come from the owner, not from a storage server.
 func WithInitialState(st *SignedState) VerifierOption {
 	return func(c *verifierConfig) { c.state = st }
 }
@@ -89,6 +104,10 @@ func NewVerifier(vk *commitment.VerifierKey, owner OwnerKeys, opts ...VerifierOp
 	}
 	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{}, headers: map[BatchID]bool{},
 		accKey: commitment.NewFixedG2(bls.G2Affine(owner.Accumulator))}
+	if cfg.source == nil {
+		cfg.source = cfg.anchor
+		v.cfg.source = cfg.anchor
+	}
 	if cfg.state != nil {
 		if err := v.AcceptState(context.Background(), cfg.state); err != nil {
 			return nil, err
@@ -113,6 +132,8 @@ func (v *Verifier) State() *SignedState {
 // epoch not lower than the held one; the next epoch must link to the held
 // state by its digest. A state more than one epoch ahead fails with a
 // *MissingStatesError (use Sync, or give the intermediate states first).
+// A verifier that holds no state yet takes the first one it is given as its
+// anchor: give it the owner's.
 func (v *Verifier) AcceptState(ctx context.Context, st *SignedState) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -177,14 +198,21 @@ func (v *Verifier) syncLocked(ctx context.Context, target uint64) error {
 		}
 		return fmt.Errorf("vds: no state source to catch up from: %w", ErrUnknownState)
 	}
+	if v.state == nil {
+		if v.cfg.anchor == nil {
+			return fmt.Errorf("vds: the verifier holds no state: start it WithInitialState or WithTrustedSource (the owner): %w", ErrUnknownState)
+		}
+		first, err := v.cfg.anchor.LatestState(ctx)
+		if err != nil {
+			return fmt.Errorf("vds: anchor: %w", err)
+		}
+		if err := v.acceptLocked(first); err != nil {
+			return err
+		}
+	}
 	latest, err := v.cfg.source.LatestState(ctx)
 	if err != nil {
 		return fmt.Errorf("vds: catch up: %w", err)
-	}
-	if v.state == nil {
-		if err := v.acceptLocked(latest); err != nil {
-			return err
-		}
 	}
 	to := max(latest.State.Epoch, target)
 	for from := v.state.State.Epoch + 1; from <= to; {
@@ -219,30 +247,30 @@ func (v *Verifier) syncLocked(ctx context.Context, target uint64) error {
 
 // stateFor returns the state an answer of the given epoch must be verified
 // against, catching up if needed (SPEC §6–§7).
-func (v *Verifier) stateFor(ctx context.Context, epoch uint64) (*SignedState, map[BatchID]uint64, error) {
+func (v *Verifier) stateFor(ctx context.Context, epoch uint64, id BatchID) (*SignedState, uint64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.state == nil || epoch > v.state.State.Epoch {
 		if err := v.syncLocked(ctx, epoch); err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 	}
 	if v.cfg.maxAge > 0 && v.cfg.now().Sub(time.UnixMilli(v.state.IssuedAt)) > v.cfg.maxAge {
 		if v.cfg.source != nil {
 			if err := v.syncLocked(ctx, 0); err != nil {
-				return nil, nil, err
+				return nil, 0, err
 			}
 		}
 		if age := v.cfg.now().Sub(time.UnixMilli(v.state.IssuedAt)); age > v.cfg.maxAge {
-			return nil, nil, &StaleStateError{Have: v.state.State.Epoch, Got: epoch,
+			return nil, 0, &StaleStateError{Have: v.state.State.Epoch, Got: epoch,
 				Reason: fmt.Sprintf("latest state was issued %s ago, more than the allowed %s", age.Round(time.Second), v.cfg.maxAge)}
 		}
 	}
 	if epoch < v.state.State.Epoch {
-		return nil, nil, &StaleStateError{Have: v.state.State.Epoch, Got: epoch}
+		return nil, 0, &StaleStateError{Have: v.state.State.Epoch, Got: epoch}
 	}
 	s := *v.state
-	return &s, v.revoked, nil
+	return &s, v.revoked[id], nil
 }
 
 // Result is a verified answer.
@@ -291,12 +319,12 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	if len(ans.Values) != len(cols) {
 		return nil, fmt.Errorf("vds: %d values for %d columns: %w", len(ans.Values), len(cols), ErrBadProof)
 	}
-	st, revoked, err := v.stateFor(ctx, ans.Epoch)
+	st, revokedAt, err := v.stateFor(ctx, ans.Epoch, id)
 	if err != nil {
 		return nil, err
 	}
-	if e, ok := revoked[id]; ok {
-		return nil, &RevokedError{Batch: id, Epoch: e}
+	if revokedAt != 0 {
+		return nil, &RevokedError{Batch: id, Epoch: revokedAt}
 	}
 
 	b := v.vk.NewBatch()
@@ -386,7 +414,7 @@ const maxHeaderCache = 4096
 func (v *Verifier) verifyHeader(sh *SignedHeader) (BatchID, error) {
 	id, err := sh.Header.Digest()
 	if err != nil {
-		return BatchID{}, invalid("header", "%v", err)
+		return BatchID{}, fmt.Errorf("vds: header: %w", err)
 	}
 	v.mu.Lock()
 	known := v.headers[id]

@@ -89,7 +89,7 @@ func newSystem(t *testing.T, kind string) *system {
 	late.Transport = serve(t, kind, []*transport.Service{transport.StorageService(srv)})
 	require.NoError(t, owner.Sync(ctx))
 	sc := transport.StorageClient{T: late.Transport}
-	v, err := roles.NewVerifier(testCRS(t).VerifierKey(), owner.Keys(), roles.WithStateSource(sc))
+	v, err := roles.NewVerifier(testCRS(t).VerifierKey(), owner.Keys(), roles.WithTrustedSource(owner), roles.WithStateSource(sc))
 	require.NoError(t, err)
 	owner.Subscribe(v)
 	return &system{owner: owner, storage: sc, verifier: v}
