@@ -1,0 +1,104 @@
+// Command vds runs the roles of verifiable data streaming as servers and
+// talks to them: set up a deployment, serve the data owner, the storage
+// server and the verifier, ingest CSV data, query and audit with verified
+// answers, revoke and update batches — or run the whole story with
+// `vds demo`.
+//
+// Usage:
+//
+//	vds setup   [-dir DIR] [-n N] [-tls]        CRS, owner keys (and a dev TLS PKI) into DIR
+//	vds owner    serve [-dir DIR] [-listen A] [-storage A] [-verifier A,…]
+//	vds storage  serve [-dir DIR] [-listen A]
+//	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A]
+//	vds start | stop   [-dir DIR]               the three servers in the background
+//	vds ingest  -file F.csv -stream S           CSV → batches (through the owner)
+//	vds query   -batch ID -kind point|range|window|weighted -cols c1,c2 …
+//	vds audit   -batch ID -cols c1
+//	vds revoke  -batch ID
+//	vds update  -batch ID -file F.csv
+//	vds state | list
+//	vds demo    [-inproc]                       the whole story, explained
+//
+// Addresses are host:port, http(s)://host:port or unix:///path. The
+// prototype's environment variables keep their meaning: DO_HOST, DO_PORT
+// (owner, default 5001), SS_HOST, SS_PORT (storage, 5002), VERIFIER_HOST,
+// VERIFIER_PORT (verifier, 5003), VECTOR_DIM (batch capacity for setup,
+// 1024); VDS_DIR is the data directory and VDS_TLS_DIR a TLS directory
+// written by `vds setup -tls`. Flags win over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+type command struct {
+	name  string
+	help  string
+	run   func(ctx context.Context, args []string) error
+	serve bool // a long-running server
+}
+
+func commands() []command {
+	return []command{
+		{name: "setup", help: "generate the CRS and the owner's keys into a data directory", run: runSetup},
+		{name: "owner", help: "owner serve: run the data owner's server", run: runOwner, serve: true},
+		{name: "storage", help: "storage serve: run the storage server", run: runStorage, serve: true},
+		{name: "verifier", help: "verifier serve: run the verifier's server", run: runVerifier, serve: true},
+		{name: "start", help: "start the three servers in the background", run: runStart},
+		{name: "stop", help: "stop the servers started by start", run: runStop},
+		{name: "ingest", help: "turn a CSV file into batches of a stream", run: runIngest},
+		{name: "query", help: "ask a verified point, range, window or weighted query", run: runQuery},
+		{name: "audit", help: "audit a batch with a fresh nonce", run: runAudit},
+		{name: "revoke", help: "revoke a batch", run: runRevoke},
+		{name: "update", help: "replace a batch by a new version from a CSV file", run: runUpdate},
+		{name: "state", help: "show the owner's signed state and the servers' epochs", run: runState},
+		{name: "list", help: "list the stored batches", run: runList},
+		{name: "demo", help: "run the whole story on a small system and explain it", run: runDemo},
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: vds <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun vds <command> -h for its flags.")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, c := range commands() {
+		if c.name == os.Args[1] {
+			err := c.run(ctx, os.Args[2:])
+			if err != nil && !errors.Is(err, errUsage) {
+				fmt.Fprintln(os.Stderr, "vds "+c.name+":", err)
+			}
+			if err != nil {
+				if errors.Is(err, errUsage) {
+					os.Exit(2)
+				}
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "vds: unknown command %q\n\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}
+
+// errUsage reports bad flags (already printed).
+var errUsage = errors.New("usage")

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/devpki"
+	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/roles/boltstore"
+)
+
+func runSetup(ctx context.Context, args []string) error {
+	c := newCommon("setup")
+	defN, _ := strconv.Atoi(env("VECTOR_DIM", "1024"))
+	n := c.fs.Int("n", defN, "batch capacity: rows per batch (env VECTOR_DIM)")
+	withTLS := c.fs.Bool("tls", false, "also write a development CA with server and client certificates into DIR/tls")
+	force := c.fs.Bool("force", false, "replace an existing set-up")
+	quiet := c.fs.Bool("q", false, "no progress bar")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	return setup(ctx, c.dir, *n, *withTLS, *force, progressOut(*quiet))
+}
+
+func progressOut(quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return os.Stderr
+}
+
+// setup writes a deployment into dir: the CRS, its digest, the owner's
+// store with fresh keys and the state of epoch 0, the owner's public keys,
+// and optionally a development TLS PKI.
+func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress io.Writer) error {
+	if _, err := os.Stat(filepath.Join(dir, crsFile)); err == nil && !force {
+		return fmt.Errorf("%s already holds a set-up (use -force to replace it)", dir)
+	}
+	if force {
+		for _, p := range []string{crsFile, digestFile, ownerKeysFile, ownerDB, storageDB} {
+			_ = os.Remove(filepath.Join(dir, p))
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "owner"), filepath.Join(dir, "storage")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(progress, "generating a CRS for batches of %d rows\n", n)
+	bar := newBar(progress, "CRS")
+	start := time.Now()
+	crs, err := commitment.Setup(n, rand.Reader, commitment.WithProgress(bar.update))
+	bar.done()
+	if err != nil {
+		return err
+	}
+	file, err := crs.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, crsFile), file, 0o644); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, digestFile), []byte(crs.Digest().String()+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "CRS: %d bytes, digest %s (%s)\n", len(file), crs.Digest(), time.Since(start).Round(time.Millisecond))
+
+	st, err := boltstore.Open(filepath.Join(dir, ownerDB))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The owner needs no storage server to create its keys and first state.
+	o, err := roles.NewDataOwner(ctx, crs, st, offline{})
+	if err != nil {
+		return err
+	}
+	keys := o.Keys()
+	b, err := codec.Default().Marshal(&keys)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, ownerKeysFile), b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "owner keys: id %s, signing key %s (secrets in %s, mode 0600)\n", keys.ID().String()[:16], keys.Signing[0].ID, filepath.Join(dir, ownerDB))
+	if withTLS {
+		f, err := devpki.Write(filepath.Join(dir, tlsSubdir))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "TLS: CA %s, server and client certificates in %s\n", f.CA, filepath.Dir(f.CA))
+	}
+	return nil
+}
+
+// offline is a storage client for an owner that is not connected yet.
+type offline struct{}
+
+var errOffline = fmt.Errorf("owner is offline: %w", roles.ErrUnavailable)
+
+func (offline) StoreBatch(context.Context, *roles.StoreBatchRequest) error   { return errOffline }
+func (offline) ApplyState(context.Context, *roles.SignedState) error         { return errOffline }
+func (offline) UpdateBatch(context.Context, *roles.UpdateBatchRequest) error { return errOffline }
+func (offline) LatestState(context.Context) (*roles.SignedState, error)      { return nil, errOffline }
+
+// bar draws a progress bar on w.
+type bar struct {
+	w     io.Writer
+	label string
+	last  time.Time
+	drawn bool
+}
+
+func newBar(w io.Writer, label string) *bar { return &bar{w: w, label: label} }
+
+func (b *bar) update(done, total int) {
+	if time.Since(b.last) < 100*time.Millisecond && done < total {
+		return
+	}
+	b.last = time.Now()
+	const width = 40
+	fill := width * done / max(total, 1)
+	fmt.Fprintf(b.w, "\r%s [%s%s] %3d%% %d/%d points", b.label, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), 100*done/max(total, 1), done, total)
+	b.drawn = true
+}
+
+func (b *bar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
