@@ -116,7 +116,8 @@ func markRevoked(tx *bolt.Tx, id roles.BatchID, e uint64) error {
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
-// latestEpoch returns the number of held states (latest epoch + 1).
+// heldStates returns the number of held states: the latest epoch + 1, or
+// 0 for an empty chain.
 func heldStates(tx *bolt.Tx) (uint64, error) {
 	k, _ := tx.Bucket(bChain).Cursor().Last()
 	if k == nil {
@@ -173,9 +174,9 @@ func (s *Store) States(ctx context.Context, from, to uint64) ([]roles.SignedStat
 		}
 		out = make([]roles.SignedState, 0, to-from+1)
 		c := tx.Bucket(bChain).Cursor()
-		e := from
-		for k, v := c.Seek(epochKey(from)); e <= to; k, v = c.Next() {
-			if k == nil || !bytes.Equal(k, epochKey(e)) {
+		k, v := c.Seek(epochKey(from))
+		for e := from; ; e++ {
+			if !bytes.Equal(k, epochKey(e)) {
 				return fmt.Errorf("boltstore: state of epoch %d missing: %w", e, ErrCorrupt)
 			}
 			st, err := decodeState(k, v)
@@ -186,7 +187,7 @@ func (s *Store) States(ctx context.Context, from, to uint64) ([]roles.SignedStat
 			if e == to {
 				break
 			}
-			e++
+			k, v = c.Next()
 		}
 		return nil
 	})

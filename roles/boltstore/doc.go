@@ -43,7 +43,10 @@
 // only one process (and one Store per process) can use a file at a time. A
 // second Open waits for the lock at most the lock timeout
 // ([DefaultLockTimeout], or [WithLockTimeout]) and then fails with an error
-// wrapping [ErrLocked] instead of hanging.
+// wrapping [ErrLocked] instead of hanging. The lock also means that the
+// "several server processes can share one store" of roles.ServerStore does
+// not apply here: processes cannot share a bbolt file; goroutines can share
+// a Store.
 //
 // # Trust in the file's own points
 //
@@ -63,8 +66,9 @@
 // states that were validated when they were decoded from the wire, inside
 // fsync'd transactions of a file only its owner can write. Whoever can
 // modify the file can also replace the states themselves, so the subgroup
-// check would not protect against them. With it, History(0, 100000) takes
-// a few tens of milliseconds.
+// check would not protect against them. Without it, History(0, 100000)
+// takes about 50 ms instead of about 7 s (BenchmarkHistory shows the
+// ratio at 1000 epochs).
 //
 // Batch data is large (up to 65,536 rows × k columns), so it is stored in a
 // fixed-width binary layout rather than CBOR and decoded in one pass with a
