@@ -113,14 +113,15 @@ func runStart(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
+		pid := cmd.Process.Pid
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
 			return err
 		}
 		_ = cmd.Process.Release()
 		if err := waitHealthy(ctx, c, s.role, s.service, 30*time.Second); err != nil {
 			return fmt.Errorf("%w (see %s)", err, logFile)
 		}
-		fmt.Printf("%-8s started (pid %d) on %s, log %s\n", s.role, cmd.Process.Pid, c.url(c.roleAddr(s.role)), logFile)
+		fmt.Printf("%-8s started (pid %d) on %s, log %s\n", s.role, pid, c.url(c.roleAddr(s.role)), logFile)
 	}
 	return nil
 }
