@@ -38,6 +38,7 @@ import (
 
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/roles/boltstore"
 )
 
 // Parameters.
@@ -137,6 +138,11 @@ func NewStorageServer(crs *CRS, owner OwnerKeys, store ServerStore, opts ...role
 func NewVerifier(crs *CRS, owner OwnerKeys, opts ...roles.VerifierOption) (*Verifier, error) {
 	return roles.NewVerifier(crs.VerifierKey(), owner, opts...)
 }
+
+// OpenStore opens the durable store at path (a bbolt file, created with
+// mode 0600): an OwnerStore and a ServerStore whose every acknowledged
+// change is fsync'd. Give the owner and the storage server a file each.
+func OpenStore(path string) (*boltstore.Store, error) { return boltstore.Open(path) }
 
 // NewLocal wires an owner, a storage server and a verifier in one process,
 // with in-memory stores.

@@ -51,6 +51,7 @@ func WithOwnerLimits(l Limits) OwnerOption { return func(c *ownerConfig) { c.lim
 // use (they are serialised).
 type DataOwner struct {
 	mu      sync.Mutex
+	crs     *commitment.CRS
 	pk      *commitment.ProverKey
 	store   OwnerStore
 	storage StorageClient
@@ -109,7 +110,7 @@ func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, st
 	if err := cfg.limits.check(); err != nil {
 		return nil, err
 	}
-	o := &DataOwner{pk: crs.ProverKey(), store: store, storage: storage, cfg: cfg}
+	o := &DataOwner{crs: crs, pk: crs.ProverKey(), store: store, storage: storage, cfg: cfg}
 	sec, err := store.Secrets(ctx)
 	if errors.Is(err, ErrNotFound) {
 		sec, err = o.newSecrets(ctx)
@@ -175,6 +176,9 @@ func (o *DataOwner) newSecrets(ctx context.Context) (*OwnerSecrets, error) {
 // Keys returns the owner's public keys: what storage servers and verifiers
 // are configured with.
 func (o *DataOwner) Keys() OwnerKeys { return o.keys }
+
+// CRS returns the owner's CRS.
+func (o *DataOwner) CRS() *commitment.CRS { return o.crs }
 
 // CRSDigest returns the digest of the owner's CRS.
 func (o *DataOwner) CRSDigest() Hash { return Hash(o.pk.Digest()) }
