@@ -73,8 +73,10 @@ type StateListener interface {
 	AcceptState(ctx context.Context, st *SignedState) error
 }
 
-// Subscribe makes the owner send every state it signs from now on to l,
-// after the storage server has acknowledged it. Delivery is best effort: a
+// Subscribe makes the owner send every state it signs from now on to l, as
+// soon as the state is durable in the owner's store and before the storage
+// server is told (so that a verifier refuses the server's answers about a
+// batch being revoked rather than accept them). Delivery is best effort: a
 // listener that misses a state catches up by itself (a Verifier syncs when
 // it sees a newer epoch, and refuses old states if configured with a maximum
 // state age).
@@ -262,10 +264,10 @@ func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
 		return nil, err
 	}
+	o.publish(ctx, st)
 	if err := o.storage.ApplyState(ctx, st); err != nil {
 		return st, o.push(err)
 	}
-	o.publish(ctx, st)
 	return st, nil
 }
 
@@ -399,10 +401,12 @@ func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec}}); err != nil {
 		return nil, err
 	}
+	// Verifiers learn of the revocation first: until the storage server has
+	// the state too, its answers are stale for them (fail closed).
+	o.publish(ctx, st)
 	if err := o.storage.ApplyState(ctx, st); err != nil {
 		return st, o.push(err)
 	}
-	o.publish(ctx, st)
 	return st, nil
 }
 
@@ -463,11 +467,20 @@ func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHe
 		PutPending: []PendingOp{{ID: newID, Kind: PendingUpdate, Request: enc}}}); err != nil {
 		return nil, nil, err
 	}
+	o.publish(ctx, st)
 	if err := o.storage.UpdateBatch(ctx, req); err != nil {
 		return sh, st, o.push(err)
 	}
-	o.publish(ctx, st)
 	return sh, st, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{newID}})
+}
+
+// InSync reports whether the storage server is known to hold everything the
+// owner has acknowledged or committed to; after a failed push it is false
+// until Sync succeeds.
+func (o *DataOwner) InSync() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.synced
 }
 
 // Sync sends the storage server everything the owner has committed to and

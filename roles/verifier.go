@@ -132,12 +132,25 @@ func (v *Verifier) State() *SignedState {
 // epoch not lower than the held one; the next epoch must link to the held
 // state by its digest. A state more than one epoch ahead fails with a
 // *MissingStatesError (use Sync, or give the intermediate states first).
-// A verifier that holds no state yet takes the first one it is given as its
-// anchor: give it the owner's.
+// A verifier that holds no state yet first anchors itself at its trusted
+// source (WithTrustedSource), and fails if it cannot; without one, it takes
+// the first state it is given as its anchor — give it the owner's.
 func (v *Verifier) AcceptState(ctx context.Context, st *SignedState) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.state == nil && v.cfg.anchor != nil {
+		if err := v.syncLocked(ctx, 0); err != nil {
+			return err
+		}
+	}
 	return v.acceptLocked(st)
+}
+
+// Anchored reports whether the verifier holds a state.
+func (v *Verifier) Anchored() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.state != nil
 }
 
 func (v *Verifier) acceptLocked(st *SignedState) error {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/vdsproject/vds/roles"
 )
@@ -147,6 +148,13 @@ func VerifierService(v *roles.Verifier) *Service {
 		verify("verify_da_audit", roles.QueryAudit),
 		verify("verify_time_proofs", roles.QueryWindow),
 		method("update_global_pk", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
+			// A remote caller must not anchor a verifier: one that holds no
+			// state anchors at its trusted source first, or refuses.
+			if !v.Anchored() {
+				if err := v.Sync(ctx); err != nil {
+					return nil, fmt.Errorf("transport: update_global_pk: the verifier is not anchored at the owner's state yet: %w", err)
+				}
+			}
 			err := v.AcceptState(ctx, st)
 			var ms *roles.MissingStatesError
 			if errors.As(err, &ms) {

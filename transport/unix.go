@@ -8,11 +8,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/vdsproject/vds/internal/errs"
 )
+
+// errUnavailableSentinel marks failures worth retrying.
+var errUnavailableSentinel = errs.ErrUnavailable
 
 // The Unix-socket framing. A request is
 //
@@ -243,12 +250,14 @@ func NewUnixClient(path string, opts ...Option) (*UnixClient, error) {
 	return &UnixClient{path: path, opts: buildOptions(opts), idle: make(chan *unixConn, 64)}, nil
 }
 
-func (c *UnixClient) get(ctx context.Context) (*unixConn, error) {
+// get returns a pooled connection that is still open (pooled = true), or a
+// new one.
+func (c *UnixClient) get(ctx context.Context) (uc *unixConn, pooled bool, err error) {
 	for {
 		select {
 		case uc := <-c.idle:
-			if time.Since(uc.used) < maxIdle {
-				return uc, nil
+			if time.Since(uc.used) < maxIdle && open(uc.c) {
+				return uc, true, nil
 			}
 			uc.c.Close()
 			continue
@@ -259,9 +268,9 @@ func (c *UnixClient) get(ctx context.Context) (*unixConn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", c.path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &unixConn{c: nc, r: bufio.NewReaderSize(nc, 64<<10), w: bufio.NewWriterSize(nc, 64<<10)}, nil
+	return &unixConn{c: nc, r: bufio.NewReaderSize(nc, 64<<10), w: bufio.NewWriterSize(nc, 64<<10)}, false, nil
 }
 
 func (c *UnixClient) put(uc *unixConn) {
@@ -278,7 +287,10 @@ func (c *UnixClient) put(uc *unixConn) {
 	uc.c.Close()
 }
 
-// Call implements Transport.
+// Call implements Transport. An idempotent call is retried after a
+// transport failure or an unavailable server, with exponential backoff and
+// jitter (WithRetries); any call is re-sent once on a fresh connection when
+// a pooled one turns out to be closed before the request reached the server.
 func (c *UnixClient) Call(ctx context.Context, service, name string, req, resp any) error {
 	if len(service) > 255 || len(name) > 255 {
 		return fmt.Errorf("transport: name too long: %w", errInvalid)
@@ -297,49 +309,68 @@ func (c *UnixClient) Call(ctx context.Context, service, name string, req, resp a
 		attempts += c.opts.http.retries
 	}
 	head := append(append(append([]byte{byte(len(service))}, service...), byte(len(name))), name...)
-	var lastErr error
-	for i := 0; i < attempts; i++ {
-		out, status, err := c.roundTrip(ctx, head, body, i > 0)
-		if err != nil {
-			lastErr = unavailable(service+"/"+name, err)
-			if ctx.Err() != nil {
-				return lastErr
-			}
-			continue
+	delay := c.opts.http.backoff
+	for i := 0; ; i++ {
+		err := c.once(ctx, service+"/"+name, head, body, resp)
+		if err == nil || i+1 >= attempts || ctx.Err() != nil || !errors.Is(err, errUnavailableSentinel) {
+			return err
 		}
-		if status == statusOK {
-			return c.opts.codec.Unmarshal(out, resp)
+		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
 		}
-		var we WireError
-		if err := c.opts.codec.Unmarshal(out, &we); err != nil {
-			return unavailable(service+"/"+name, fmt.Errorf("undecodable error: %w", err))
-		}
-		return we.Err()
+		delay *= 2
 	}
-	return lastErr
+}
+
+// once makes one call: on a pooled connection if one is alive, again on a
+// fresh one if the pooled connection failed before the server could have
+// read the request.
+func (c *UnixClient) once(ctx context.Context, op string, head, body []byte, resp any) error {
+	out, status, notSent, err := c.roundTrip(ctx, head, body, false)
+	if err != nil && notSent && ctx.Err() == nil {
+		out, status, _, err = c.roundTrip(ctx, head, body, true)
+	}
+	if err != nil {
+		return unavailable(op, err)
+	}
+	if status == statusOK {
+		return c.opts.codec.Unmarshal(out, resp)
+	}
+	var we WireError
+	if err := c.opts.codec.Unmarshal(out, &we); err != nil {
+		return unavailable(op, fmt.Errorf("undecodable error: %w", err))
+	}
+	return we.Err()
 }
 
 // roundTrip sends one request on a pooled (or, when fresh is set, a new)
-// connection and reads its response.
-func (c *UnixClient) roundTrip(ctx context.Context, head, body []byte, fresh bool) ([]byte, byte, error) {
+// connection and reads its response. notSent reports a failure on a pooled
+// connection that the server had closed (a failed write, or end of file
+// before any byte of the response): the request was not processed.
+func (c *UnixClient) roundTrip(ctx context.Context, head, body []byte, fresh bool) (out []byte, status byte, notSent bool, err error) {
 	var uc *unixConn
-	var err error
+	pooled := false
 	if fresh {
 		var d net.Dialer
 		nc, derr := d.DialContext(ctx, "unix", c.path)
 		if derr != nil {
-			return nil, 0, derr
+			return nil, 0, false, derr
 		}
 		uc = &unixConn{c: nc, r: bufio.NewReaderSize(nc, 64<<10), w: bufio.NewWriterSize(nc, 64<<10)}
-	} else if uc, err = c.get(ctx); err != nil {
-		return nil, 0, err
+	} else if uc, pooled, err = c.get(ctx); err != nil {
+		return nil, 0, false, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = uc.c.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = uc.c.SetDeadline(time.Unix(1, 0)) })
-	err = writeFrame(uc.w, head, body)
+	werr := writeFrame(uc.w, head, body)
 	var f []byte
+	err = werr
 	if err == nil {
 		f, err = readFrame(uc.r, c.opts.http.maxBody)
 	}
@@ -350,14 +381,15 @@ func (c *UnixClient) roundTrip(ctx context.Context, head, body []byte, fresh boo
 			err = errors.New("empty response frame")
 		}
 		if cancelled && ctx.Err() != nil {
-			err = ctx.Err()
+			return nil, 0, false, ctx.Err()
 		}
-		return nil, 0, err
+		notSent = pooled && (werr != nil || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
+		return nil, 0, notSent, err
 	}
 	_ = uc.c.SetDeadline(time.Time{})
 	uc.used = time.Now()
 	c.put(uc)
-	return f[1:], f[0], nil
+	return f[1:], f[0], false, nil
 }
 
 // Close implements Transport: it closes the pooled connections.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -140,22 +139,25 @@ func runOwner(ctx context.Context, args []string) error {
 		defer vt.Close()
 		o.Subscribe(loggedListener{transport.VerifierClient{T: vt}, log, a})
 	}
-	// Bring the storage server up to date in the background: it may start
-	// after the owner.
+	// Keep the storage server up to date in the background: it may start
+	// after the owner, or miss a push while it restarts.
 	go func() {
-		for i := 0; ; i++ {
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := o.Sync(sctx)
-			cancel()
-			if err == nil {
-				log.Info("storage server in sync")
-				return
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			if i%10 == 0 {
-				log.Warn("storage server not in sync yet", "err", err)
+		failures := 0
+		for {
+			if !o.InSync() {
+				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				err := o.Sync(sctx)
+				cancel()
+				switch {
+				case err == nil:
+					log.Info("storage server in sync")
+					failures = 0
+				case ctx.Err() == nil:
+					if failures%20 == 0 {
+						log.Warn("storage server not in sync yet", "err", err)
+					}
+					failures++
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -226,13 +228,30 @@ func runVerifier(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Anchor at the owner's latest state now if the owner is up; otherwise
-	// at the first verification.
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	if err := v.Sync(sctx); err != nil && !errors.Is(err, context.Canceled) {
-		log.Warn("not anchored yet (will retry at the first verification)", "err", err)
-	}
-	cancel()
+	// Anchor at the owner's latest state as soon as the owner answers (it
+	// may start after the verifier); until then verifications and pushed
+	// states anchor first or fail.
+	go func() {
+		for i := 0; !v.Anchored(); i++ {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := v.Sync(sctx)
+			cancel()
+			switch {
+			case err == nil:
+				log.Info("anchored at the owner's state", "epoch", v.State().State.Epoch)
+				return
+			case ctx.Err() != nil:
+				return
+			case i%20 == 0:
+				log.Warn("not anchored at the owner's state yet", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}()
 	log.Info("verifier ready", "crs", crs.Digest().String()[:16], "owner", keys.ID().String()[:16])
 	return listenAndServe(ctx, c, *listen, log, transport.VerifierService(v))
 }
