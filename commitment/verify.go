@@ -2,6 +2,7 @@ package commitment
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -197,64 +198,63 @@ func (b *Batch) Verify() error {
 	return nil
 }
 
-// weightsG2 returns Ŵ = Σ wᵢ·ĝ_{n+1−i}.
+// weightsG2 returns Ŵ = Σ wᵢ·ĝ_{n+1−i}: O(1) for a row or a range (prefix
+// sums), a multi-exponentiation otherwise.
 func (vk *VerifierKey) weightsG2(w Weights) (bls.G2Affine, error) {
-	n := vk.n
-	var res bls.G2Affine
-	if w.kind == kindRange {
-		if w.a == w.b {
-			return vk.g2[n+1-w.a], nil
-		}
+	if w.kind == kindRange && w.a != w.b {
+		var res bls.G2Affine
 		res.Sub(&vk.prefix[w.b], &vk.prefix[w.a-1])
 		return res, nil
 	}
-	lo, hi, ok := w.support()
-	if !ok {
-		return res, fmt.Errorf("commitment: every weight is zero: %w", ErrInvalidInput)
-	}
-	if w.kind == kindSparse && len(w.pos) <= sparseDirect {
-		var acc, t bls.G2Jac
-		w.forEach(func(i int, wi *fr.Element) {
-			t.FromAffine(&vk.g2[n+1-i])
-			t.ScalarMultiplication(&t, frToBig(wi))
-			acc.AddAssign(&t)
-		})
-		res.FromJacobian(&acc)
-		return res, nil
-	}
-	// Points ĝ_{n+1−hi}..ĝ_{n+1−lo}; the j-th carries w_{hi−j}.
-	s := make([]fr.Element, hi-lo+1)
-	w.forEach(func(i int, wi *fr.Element) { s[hi-i] = *wi })
-	if _, err := res.MultiExp(vk.g2[n+1-hi:n+2-lo], s, ecc.MultiExpConfig{}); err != nil {
-		return res, fmt.Errorf("commitment: weights: %w", err)
-	}
-	return res, nil
+	return weightedSum[bls.G2Affine, bls.G2Jac](vk.g2, vk.n, w)
 }
 
 // weightsG1 returns W = Σ wᵢ·g_{n+1−i}.
 func (vk *VerifierKey) weightsG1(w Weights) (bls.G1Affine, error) {
-	n := vk.n
-	var res bls.G1Affine
+	return weightedSum[bls.G1Affine, bls.G1Jac](vk.g1, vk.n, w)
+}
+
+// affine and jacobian are the methods weightedSum needs of gnark-crypto's
+// G1 and G2 point types.
+type affine[A, J any] interface {
+	*A
+	FromJacobian(*J) *A
+	MultiExp([]A, []fr.Element, ecc.MultiExpConfig) (*A, error)
+}
+
+type jacobian[A, J any] interface {
+	*J
+	FromAffine(*A) *J
+	ScalarMultiplication(*J, *big.Int) *J
+	AddAssign(*J) *J
+}
+
+// weightedSum returns Σ wᵢ·x_{n+1−i} for points x_0..x_n: the point itself
+// for a single row, one scalar multiplication per weight for a few sparse
+// ones, and one multi-exponentiation over the support otherwise.
+func weightedSum[A, J any, PA affine[A, J], PJ jacobian[A, J]](x []A, n int, w Weights) (A, error) {
+	var res A
 	if w.kind == kindRange && w.a == w.b {
-		return vk.g1[n+1-w.a], nil
+		return x[n+1-w.a], nil
 	}
 	lo, hi, ok := w.support()
 	if !ok {
 		return res, fmt.Errorf("commitment: every weight is zero: %w", ErrInvalidInput)
 	}
 	if w.kind == kindSparse && len(w.pos) <= sparseDirect {
-		var acc, t bls.G1Jac
+		var acc, t J
 		w.forEach(func(i int, wi *fr.Element) {
-			t.FromAffine(&vk.g1[n+1-i])
-			t.ScalarMultiplication(&t, frToBig(wi))
-			acc.AddAssign(&t)
+			PJ(&t).FromAffine(&x[n+1-i])
+			PJ(&t).ScalarMultiplication(&t, frToBig(wi))
+			PJ(&acc).AddAssign(&t)
 		})
-		res.FromJacobian(&acc)
+		PA(&res).FromJacobian(&acc)
 		return res, nil
 	}
+	// Points x_{n+1−hi}..x_{n+1−lo}; the j-th carries w_{hi−j}.
 	s := make([]fr.Element, hi-lo+1)
 	w.forEach(func(i int, wi *fr.Element) { s[hi-i] = *wi })
-	if _, err := res.MultiExp(vk.g1[n+1-hi:n+2-lo], s, ecc.MultiExpConfig{}); err != nil {
+	if _, err := PA(&res).MultiExp(x[n+1-hi:n+2-lo], s, ecc.MultiExpConfig{}); err != nil {
 		return res, fmt.Errorf("commitment: weights: %w", err)
 	}
 	return res, nil

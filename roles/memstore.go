@@ -255,13 +255,19 @@ func (m *MemoryServerStore) States(ctx context.Context, from, to uint64) ([]Sign
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
+	return statesRange(m.states, from, to)
+}
+
+// statesRange returns a copy of the states of epochs from..to of a chain
+// held in a slice indexed by epoch.
+func statesRange(states []SignedState, from, to uint64) ([]SignedState, error) {
 	if from > to {
 		return nil, invalid("epochs", "from %d > to %d", from, to)
 	}
-	if to >= uint64(len(m.states)) {
-		return nil, &MissingStatesError{From: max(from, uint64(len(m.states))), To: to}
+	if to >= uint64(len(states)) {
+		return nil, &MissingStatesError{From: max(from, uint64(len(states))), To: to}
 	}
-	return slices.Clone(m.states[from : to+1]), nil
+	return slices.Clone(states[from : to+1]), nil
 }
 
 // History implements ServerStore.

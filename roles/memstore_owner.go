@@ -80,13 +80,7 @@ func (m *MemoryOwnerStore) States(ctx context.Context, from, to uint64) ([]Signe
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
-	if from > to {
-		return nil, invalid("epochs", "from %d > to %d", from, to)
-	}
-	if to >= uint64(len(m.states)) {
-		return nil, &MissingStatesError{From: max(from, uint64(len(m.states))), To: to}
-	}
-	return slices.Clone(m.states[from : to+1]), nil
+	return statesRange(m.states, from, to)
 }
 
 // ReserveSeq implements OwnerStore.

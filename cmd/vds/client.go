@@ -29,18 +29,9 @@ func runIngest(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "vds ingest: -file and -stream are required")
 		return errUsage
 	}
-	sc, err := parseScales(*scales)
+	t, err := readCSVFile(*file, *timeCol, *scales)
 	if err != nil {
 		return err
-	}
-	f, err := os.Open(*file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	t, err := readCSV(f, *timeCol, sc)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *file, err)
 	}
 	ot, err := c.dial(c.owner)
 	if err != nil {
@@ -230,16 +221,7 @@ func runUpdate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := parseScales(*scales)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(*file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	t, err := readCSV(f, *timeCol, sc)
+	t, err := readCSVFile(*file, *timeCol, *scales)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -100,6 +101,24 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 		}
 		t.scales = append(t.scales, scale)
 		t.values = append(t.values, col)
+	}
+	return t, nil
+}
+
+// readCSVFile reads a CSV file with the scales given as "col=places,…".
+func readCSVFile(path, timeCol, scales string) (*table, error) {
+	sc, err := parseScales(scales)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := readCSV(f, timeCol, sc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
 }
