@@ -478,7 +478,7 @@ func TestMaliciousServer(t *testing.T) {
 			p.Mul(&w[i], &sbX.Data.Columns[0][i])
 			want.Add(&want, &p)
 		}
-		require.Equal(t, 0, roles.ToBig(&want).Cmp(res.Values[0].Int))
+		require.Equal(t, 0, want.BigInt(new(big.Int)).Cmp(res.Values[0].Int), "an audit value is the field element in [0, r)")
 	})
 
 	t.Run("01-wrong-sum", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 // Local is the three roles wired together in one process: an owner whose
 // storage client is the server itself, and a verifier anchored at the
 // owner's state that catches up from the server and receives every new
-// state from the owner. It is meant for tests, examples and small deployments.
+// state from the owner, synchronously (so it has no maximum state age). It is meant for tests, examples and small deployments.
 type Local struct {
 	CRS      *commitment.CRS
 	Owner    *DataOwner
@@ -33,7 +33,10 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 		return nil, err
 	}
 	d.StorageClient = s
-	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithTrustedSource(o), WithStateSource(s))
+	// The verifier receives every state synchronously from the owner in
+	// this process, so it needs no maximum state age (and no owner
+	// heartbeat).
+	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithTrustedSource(o), WithStateSource(s), WithoutMaxStateAge())
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,26 @@ import (
 // OwnerOption configures a DataOwner.
 type OwnerOption func(*ownerConfig)
 
+// DefaultHeartbeat is how often DataOwner.Run re-signs the latest state
+// (SPEC §6.1).
+const DefaultHeartbeat = time.Minute
+
+// Delivery of states to listeners (DataOwner.Subscribe).
+const (
+	// deliverTimeout bounds one delivery to one listener.
+	deliverTimeout = 5 * time.Second
+	// retryFirst and retryMax bound the backoff between re-deliveries.
+	retryFirst = 500 * time.Millisecond
+	retryMax   = 15 * time.Second
+)
+
 type ownerConfig struct {
-	signer Signer
-	rand   io.Reader
-	now    func() time.Time
-	limits Limits
+	signer    Signer
+	rand      io.Reader
+	now       func() time.Time
+	limits    Limits
+	heartbeat time.Duration
+	err       error
 }
 
 // WithSigner makes the owner sign with s (a KMS or HSM) instead of the
@@ -43,12 +58,24 @@ func WithClock(now func() time.Time) OwnerOption { return func(c *ownerConfig) {
 // WithOwnerLimits sets the limits applied to new batches.
 func WithOwnerLimits(l Limits) OwnerOption { return func(c *ownerConfig) { c.limits = l } }
 
+// WithHeartbeat sets how often Run re-signs the latest state
+// (DefaultHeartbeat). Verifiers refuse answers once the state they hold is
+// older than their maximum state age: keep that a few heartbeats.
+func WithHeartbeat(d time.Duration) OwnerOption {
+	return func(c *ownerConfig) {
+		if d <= 0 {
+			c.err = invalid("data owner", "heartbeat %s must be positive", d)
+		}
+		c.heartbeat = d
+	}
+}
+
 // DataOwner is the trusted, light data owner of SPEC §1: it commits to
 // batches, signs their headers, revokes and updates batches and signs the
 // resulting states. Its keys, state chain and unacknowledged operations live
 // in its OwnerStore; an operation that returns nil is durable there and
 // acknowledged by the storage server. Its methods are safe for concurrent
-// use (they are serialised).
+// use (they are serialised). Run keeps its servers and listeners current.
 type DataOwner struct {
 	mu      sync.Mutex
 	crs     *commitment.CRS
@@ -63,7 +90,7 @@ type DataOwner struct {
 	synced  bool // the storage server is known to hold everything acknowledged
 
 	listenersMu sync.Mutex
-	listeners   []StateListener
+	listeners   []*subscriber
 }
 
 // StateListener receives every new signed state of an owner: a Verifier
@@ -73,27 +100,167 @@ type StateListener interface {
 	AcceptState(ctx context.Context, st *SignedState) error
 }
 
+// subscriber is a listener with what it has acknowledged.
+type subscriber struct {
+	l StateListener
+
+	mu      sync.Mutex // serialises deliveries to l
+	acked   *SignedState
+	next    time.Time // earliest re-delivery
+	backoff time.Duration
+	lastErr error
+}
+
 // Subscribe makes the owner send every state it signs from now on to l, as
 // soon as the state is durable in the owner's store and before the storage
 // server is told (so that a verifier refuses the server's answers about a
-// batch being revoked rather than accept them). Delivery is best effort: a
-// listener that misses a state catches up by itself (a Verifier syncs when
-// it sees a newer epoch, and refuses old states if configured with a maximum
-// state age).
+// batch being revoked rather than accept them). A listener that does not
+// acknowledge a state (AcceptState fails) gets the owner's latest state
+// again from Run, with backoff, until it does; one that reports missing
+// states gets them first. l gets the current latest state at the next
+// step of Run.
 func (o *DataOwner) Subscribe(l StateListener) {
 	o.listenersMu.Lock()
 	defer o.listenersMu.Unlock()
-	o.listeners = append(o.listeners, l)
+	o.listeners = append(o.listeners, &subscriber{l: l, backoff: retryFirst})
 }
 
-// publish sends st to the listeners, ignoring their errors (see Subscribe).
-func (o *DataOwner) publish(ctx context.Context, st *SignedState) {
+// subscribers returns a snapshot of the listeners.
+func (o *DataOwner) subscribers() []*subscriber {
 	o.listenersMu.Lock()
-	ls := append([]StateListener(nil), o.listeners...)
-	o.listenersMu.Unlock()
-	for _, l := range ls {
-		_ = l.AcceptState(ctx, st)
+	defer o.listenersMu.Unlock()
+	return append([]*subscriber(nil), o.listeners...)
+}
+
+// publish delivers st to every listener, in parallel, each within
+// deliverTimeout; failures are retried by Run.
+func (o *DataOwner) publish(ctx context.Context, st *SignedState) {
+	var wg sync.WaitGroup
+	for _, s := range o.subscribers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.deliver(ctx, s, st)
+		}()
 	}
+	wg.Wait()
+}
+
+// deliver sends st to one listener, first sending the states it reports
+// missing, and records the outcome.
+func (o *DataOwner) deliver(ctx context.Context, s *subscriber, st *SignedState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acked != nil && !newer(st, s.acked) {
+		return
+	}
+	dctx, cancel := context.WithTimeout(ctx, deliverTimeout)
+	defer cancel()
+	err := s.l.AcceptState(dctx, st)
+	var m *MissingStatesError
+	if errors.As(err, &m) && m.To >= m.From && m.To-m.From < uint64(o.cfg.limits.MaxStatesPerCall) {
+		var sts []SignedState
+		if sts, err = o.store.States(dctx, m.From, m.To); err == nil {
+			for i := range sts {
+				if err = s.l.AcceptState(dctx, &sts[i]); err != nil && !errors.Is(err, ErrStaleState) {
+					break
+				}
+				err = nil
+			}
+			if err == nil {
+				err = s.l.AcceptState(dctx, st)
+			}
+		}
+	}
+	if errors.Is(err, ErrStaleState) {
+		err = nil // the listener already holds this state or a later one
+	}
+	s.lastErr = err
+	if err != nil {
+		s.next = o.cfg.now().Add(s.backoff)
+		s.backoff = min(2*s.backoff, retryMax)
+		return
+	}
+	s.acked, s.backoff, s.next = st, retryFirst, time.Time{}
+}
+
+// newer reports whether a is a later state than b, or the same state
+// signed later.
+func newer(a, b *SignedState) bool {
+	if a.State.Epoch != b.State.Epoch {
+		return a.State.Epoch > b.State.Epoch
+	}
+	return a.IssuedAt > b.IssuedAt
+}
+
+// ListenerStatus is what the owner knows of one subscribed listener.
+type ListenerStatus struct {
+	Listener StateListener
+	Acked    *SignedState // the latest state it acknowledged, nil if none
+	Err      error        // of the last delivery, nil if it succeeded
+}
+
+// Listeners returns the delivery status of every subscribed listener.
+func (o *DataOwner) Listeners() []ListenerStatus {
+	var out []ListenerStatus
+	for _, s := range o.subscribers() {
+		s.mu.Lock()
+		out = append(out, ListenerStatus{Listener: s.l, Acked: s.acked, Err: s.lastErr})
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// Run keeps the owner's servers current until ctx ends (SPEC §6.1): it
+// pushes to the storage server whatever it lacks (Sync), re-signs the
+// latest state once it is a heartbeat old (Refresh) so that verifiers with a
+// maximum state age keep accepting it, and delivers the latest state to
+// every listener that has not acknowledged it, with backoff. It returns
+// ctx's error.
+func (o *DataOwner) Run(ctx context.Context) error {
+	t := time.NewTicker(retryFirst)
+	defer t.Stop()
+	for {
+		o.step(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// step is one round of Run.
+func (o *DataOwner) step(ctx context.Context) {
+	if !o.InSync() {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_ = o.Sync(sctx)
+		cancel()
+	}
+	latest, err := o.store.LatestState(ctx)
+	if err != nil {
+		return
+	}
+	if o.cfg.now().Sub(time.UnixMilli(latest.IssuedAt)) >= o.cfg.heartbeat {
+		if st, _ := o.Refresh(ctx); st != nil {
+			return // Refresh published the fresh state
+		}
+	}
+	now := o.cfg.now()
+	var wg sync.WaitGroup
+	for _, s := range o.subscribers() {
+		s.mu.Lock()
+		due := (s.acked == nil || newer(latest, s.acked)) && !now.Before(s.next)
+		s.mu.Unlock()
+		if due {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o.deliver(ctx, s, latest)
+			}()
+		}
+	}
+	wg.Wait()
 }
 
 var _ StateSource = (*DataOwner)(nil)
@@ -102,9 +269,12 @@ var _ StateSource = (*DataOwner)(nil)
 // and the state of epoch 0 on first use, and pushing to storage whatever
 // it has not acknowledged yet (see Sync) before the next operation.
 func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, storage StorageClient, opts ...OwnerOption) (*DataOwner, error) {
-	cfg := ownerConfig{rand: rand.Reader, now: time.Now, limits: DefaultLimits()}
+	cfg := ownerConfig{rand: rand.Reader, now: time.Now, limits: DefaultLimits(), heartbeat: DefaultHeartbeat}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
 	}
 	if crs == nil || store == nil || storage == nil {
 		return nil, invalid("data owner", "nil CRS, store or storage client")
@@ -243,9 +413,9 @@ func (o *DataOwner) nextState(ctx context.Context, id BatchID) (*SignedState, er
 func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := o.syncLocked(ctx); err != nil {
-		return nil, err
-	}
+	// No sync first: verifiers must stay fresh while the storage server is
+	// down. A server that lacks earlier states refuses this one, and Sync
+	// sends them in order later.
 	prev, err := o.store.LatestState(ctx)
 	if err != nil {
 		return nil, err
@@ -273,10 +443,11 @@ func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 
 // commitBatch commits to a batch and signs its header.
 func (o *DataOwner) commitBatch(ctx context.Context, b *Batch, seq uint64, version uint32) (*SignedHeader, *BatchData, error) {
-	times, cols, err := b.encode(o.pk.N(), o.cfg.limits)
+	enc, err := b.encode(o.pk.N(), o.cfg.limits)
 	if err != nil {
 		return nil, nil, err
 	}
+	times, cols := enc.times, enc.cols
 	k := len(cols)
 	data := &BatchData{Times: append([]uint64(nil), b.Timestamps...), Columns: make([]codec.ScalarVector, k), Gammas: make([]codec.Scalar, k)}
 	h := Header{
@@ -303,7 +474,7 @@ func (o *DataOwner) commitBatch(ctx context.Context, b *Batch, seq uint64, versi
 		if err != nil {
 			return nil, nil, err
 		}
-		h.Columns[c] = ColumnInfo{Name: b.Columns[c].Name, Scale: b.Columns[c].Scale}
+		h.Columns[c] = ColumnInfo{Name: b.Columns[c].Name, Scale: b.Columns[c].Scale, Bits: enc.bits[c]}
 		h.Commits[c], data.Columns[c], data.Gammas[c] = codec.G1(cm), codec.ScalarVector(cols[c]), codec.Scalar(g)
 	}
 	id, err := h.Digest()
@@ -343,7 +514,7 @@ func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, e
 	if b == nil {
 		return nil, invalid("batch", "nil")
 	}
-	if _, _, err := b.encode(o.pk.N(), o.cfg.limits); err != nil {
+	if _, err := b.encode(o.pk.N(), o.cfg.limits); err != nil {
 		return nil, err
 	}
 	seq, err := o.store.ReserveSeq(ctx, b.Stream)

@@ -17,8 +17,6 @@ func checkHeader(h *Header, n int, lim Limits) error {
 	switch {
 	case h.Format != FormatVersion:
 		return invalid("header", "format %d, want %d", h.Format, FormatVersion)
-	case h.Stream == "" || len(h.Stream) > lim.MaxNameLen:
-		return invalid("header", "stream name must have 1..%d bytes", lim.MaxNameLen)
 	case h.Rows == 0 || int64(h.Rows) > int64(n):
 		return invalid("header", "%d rows outside [1, %d]", h.Rows, n)
 	case len(h.Columns) == 0 || len(h.Columns) > lim.MaxColumns:
@@ -28,10 +26,23 @@ func checkHeader(h *Header, n int, lim Limits) error {
 	case h.FirstTime > h.LastTime || (h.Rows > 1 && h.FirstTime == h.LastTime):
 		return invalid("header", "time range %d..%d does not fit %d strictly increasing rows", h.FirstTime, h.LastTime, h.Rows)
 	}
+	if err := CheckName("header stream", h.Stream, lim.MaxNameLen); err != nil {
+		return err
+	}
+	maxBits := MaxColumnBits(int(h.Rows))
 	seen := make(map[string]bool, len(h.Columns))
-	for _, c := range h.Columns {
-		if c.Name == "" || len(c.Name) > lim.MaxNameLen || seen[c.Name] || c.Scale > MaxScale {
-			return invalid("header", "column %q: empty, too long, duplicate or scale above %d", c.Name, MaxScale)
+	for i, c := range h.Columns {
+		if err := CheckName(fmt.Sprintf("header column %d", i+1), c.Name, lim.MaxNameLen); err != nil {
+			return err
+		}
+		switch {
+		case seen[c.Name]:
+			return invalid("header", "duplicate column %q", c.Name)
+		case c.Scale > MaxScale:
+			return invalid("header", "column %q: scale %d above %d", c.Name, c.Scale, MaxScale)
+		case c.Bits == 0 || int(c.Bits) > maxBits:
+			// A larger bound would let a sum over the batch wrap modulo r.
+			return invalid("header", "column %q: value bound of %d bits outside [1, %d] for %d rows", c.Name, c.Bits, maxBits, h.Rows)
 		}
 		seen[c.Name] = true
 	}
@@ -87,6 +98,9 @@ func checkQueryShape(q *Query, l int, lim Limits) error {
 		nonZero := false
 		for i := range q.Weights {
 			nonZero = nonZero || !q.Weights[i].IsZero()
+			if w := fr.Element(q.Weights[i]); ToBig(&w).BitLen() > MaxWeightBits {
+				return invalid("query", "weight %d is not an integer with |w| < 2^%d", i+1, MaxWeightBits)
+			}
 		}
 		if !nonZero {
 			return invalid("query", "every weight is zero")

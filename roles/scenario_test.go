@@ -146,7 +146,7 @@ func TestScenarioDAAudit(t *testing.T) {
 			p.Mul(&w[i], &sb.Data.Columns[col][i])
 			s.Add(&s, &p)
 		}
-		return roles.ToBig(&s)
+		return s.BigInt(new(big.Int)) // an audit value is a field element in [0, r)
 	}
 	q1 := auditQ(id, fresh(), "temp", "load")
 	res1, err := r.l.Query(ctx, q1)

@@ -44,11 +44,13 @@ type Hash [32]byte
 // String returns the digest in lower-case hex.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
-// ColumnInfo names a data column and its fixed-point scale: a stored integer
-// v means v·10^(−Scale) (SPEC §5).
+// ColumnInfo names a data column, its fixed-point scale — a stored integer
+// v means v·10^(−Scale) — and the bound |v| < 2^Bits every value of the
+// batch satisfies (SPEC §5).
 type ColumnInfo struct {
 	Name  string `cbor:"name"`
 	Scale uint8  `cbor:"scale"`
+	Bits  uint8  `cbor:"bits"`
 }
 
 // Header is what the data owner signs for a batch (SPEC §5).

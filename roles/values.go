@@ -3,13 +3,82 @@ package roles
 import (
 	"fmt"
 	"math/big"
+	"math/bits"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
 // MaxScale is the largest number of decimal places a column may declare.
 const MaxScale = 30
+
+// Bounds on values (SPEC §5): every value v of a column satisfies
+// |v| < 2^Bits for the Bits its header declares, every weight w of a
+// weighted query satisfies |w| < 2^MaxWeightBits, and a header is valid
+// only if Bits + MaxWeightBits + bitlen(Rows) ≤ MaxSumBits. Since
+// (r−1)/2 > 2^MaxSumBits, no point, range, window or weighted sum over a
+// batch can wrap modulo r: every verified result is the exact integer.
+const (
+	// MaxWeightBits bounds the weights of a weighted query: |w| < 2^64.
+	MaxWeightBits = 64
+	// MaxSumBits is the bit length below which every sum is exact.
+	MaxSumBits = 253
+	// DefaultBits is the bound of a column of int64 values: |v| < 2^64
+	// holds for every int64.
+	DefaultBits = 64
+)
+
+// MaxColumnBits returns the largest Bits a column of a batch of rows rows
+// may declare: MaxSumBits − MaxWeightBits − bitlen(rows).
+func MaxColumnBits(rows int) int {
+	return MaxSumBits - MaxWeightBits - bits.Len(uint(rows))
+}
+
+// CheckName checks a stream or column name (SPEC §5): 1 to max bytes of
+// UTF-8 made of printable characters (letters, marks, numbers,
+// punctuation, symbols and the ASCII space — no control, format or
+// bidirectional-override characters), without leading or trailing space,
+// and without a "." or ".." path segment or a backslash, so that a name is
+// safe to print and to use in a path. It returns an *InputError naming
+// field.
+func CheckName(field, s string, max int) error {
+	if s == "" || len(s) > max {
+		return invalid(field, "name must have 1..%d bytes, has %d", max, len(s))
+	}
+	if !utf8.ValidString(s) {
+		return invalid(field, "name %q is not valid UTF-8", s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return invalid(field, "name %q contains the non-printable character %U", s, r)
+		}
+		if r == '\\' {
+			return invalid(field, "name %q contains a backslash", s)
+		}
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return invalid(field, "name %q starts or ends with a space", s)
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == "." || seg == ".." {
+			return invalid(field, "name %q contains the path segment %q", s, seg)
+		}
+	}
+	return nil
+}
+
+// Display returns s as it can be printed safely on a terminal: s itself if
+// it is a valid name, else a Go-quoted string with every non-printable
+// character escaped.
+func Display(s string) string {
+	if CheckName("name", s, len(s)+1) == nil {
+		return s
+	}
+	return fmt.Sprintf("%+q", s)
+}
+
 
 var (
 	frModulus = fr.Modulus()
@@ -48,7 +117,8 @@ func FromBig(v *big.Int) (fr.Element, error) {
 }
 
 // ToBig maps a field element back to the signed integer it stands for: x if
-// x ≤ (r−1)/2, else x − r.
+// x ≤ (r−1)/2, else x − r. Within the bounds of SPEC §5 this is exact for
+// every point, range, window and weighted result.
 func ToBig(x *fr.Element) *big.Int {
 	var b big.Int
 	x.BigInt(&b)
@@ -59,10 +129,19 @@ func ToBig(x *fr.Element) *big.Int {
 }
 
 // Value is a verified answer value: the integer the owner's data implies and
-// the column's scale.
+// the column's scale. The value of an audit is not a sum but a random
+// linear combination: a field element, given as Int in [0, r) with Scale 0
+// (SPEC §7).
 type Value struct {
 	Int   *big.Int
 	Scale uint8
+}
+
+// toUnsigned returns x as the integer in [0, r).
+func toUnsigned(x *fr.Element) *big.Int {
+	var b big.Int
+	x.BigInt(&b)
+	return &b
 }
 
 // String formats the value as a decimal with Scale places.
@@ -135,10 +214,14 @@ func digits(s string) bool {
 }
 
 // Column is one named data column of a new batch. Set exactly one of
-// Values (int64) and Big (|v| ≤ (r−1)/2).
+// Values (int64) and Big. Bits declares the bound |v| < 2^Bits every value
+// must satisfy (SPEC §5); zero means DefaultBits for Values and, for Big,
+// the smallest bound that holds every value. It may not exceed
+// MaxColumnBits(rows).
 type Column struct {
 	Name   string
 	Scale  uint8
+	Bits   uint8
 	Values []int64
 	Big    []*big.Int
 }
@@ -171,69 +254,114 @@ func (l Limits) check() error {
 	return nil
 }
 
+// encoded is a batch mapped into field elements, with each column's
+// declared bound.
+type encoded struct {
+	times []fr.Element
+	cols  [][]fr.Element
+	bits  []uint8
+}
+
 // encode maps a batch into field elements after checking it against the
-// capacity n and the limits.
-func (b *Batch) encode(n int, lim Limits) (times []fr.Element, cols [][]fr.Element, err error) {
-	if b.Stream == "" || len(b.Stream) > lim.MaxNameLen {
-		return nil, nil, invalid("stream", "name must have 1..%d bytes", lim.MaxNameLen)
+// capacity n and the limits: names, strictly increasing timestamps, and
+// every value within its column's bound.
+func (b *Batch) encode(n int, lim Limits) (*encoded, error) {
+	if err := CheckName("stream", b.Stream, lim.MaxNameLen); err != nil {
+		return nil, err
 	}
 	l := len(b.Timestamps)
 	if l == 0 {
-		return nil, nil, invalid("timestamps", "a batch needs at least one row")
+		return nil, invalid("timestamps", "a batch needs at least one row")
 	}
 	if l > n {
-		return nil, nil, tooLarge("rows", l, n)
+		return nil, tooLarge("rows", l, n)
 	}
 	for i := 1; i < l; i++ {
 		if b.Timestamps[i] <= b.Timestamps[i-1] {
-			return nil, nil, invalid(fmt.Sprintf("timestamps[%d]", i), "%d does not increase strictly after %d", b.Timestamps[i], b.Timestamps[i-1])
+			return nil, invalid(fmt.Sprintf("timestamps[%d]", i), "%d does not increase strictly after %d", b.Timestamps[i], b.Timestamps[i-1])
 		}
 	}
 	if len(b.Columns) == 0 {
-		return nil, nil, invalid("columns", "a batch needs at least one column")
+		return nil, invalid("columns", "a batch needs at least one column")
 	}
 	if len(b.Columns) > lim.MaxColumns {
-		return nil, nil, tooLarge("columns", len(b.Columns), lim.MaxColumns)
+		return nil, tooLarge("columns", len(b.Columns), lim.MaxColumns)
 	}
+	maxBits := MaxColumnBits(l)
 	seen := map[string]bool{}
-	times = make([]fr.Element, l)
+	e := &encoded{times: make([]fr.Element, l), cols: make([][]fr.Element, len(b.Columns)), bits: make([]uint8, len(b.Columns))}
 	for i, t := range b.Timestamps {
-		times[i].SetUint64(t)
+		e.times[i].SetUint64(t)
 	}
-	cols = make([][]fr.Element, len(b.Columns))
 	for c, col := range b.Columns {
 		field := fmt.Sprintf("column %q", col.Name)
-		if col.Name == "" || len(col.Name) > lim.MaxNameLen {
-			return nil, nil, invalid(field, "name must have 1..%d bytes", lim.MaxNameLen)
+		if err := CheckName(field, col.Name, lim.MaxNameLen); err != nil {
+			return nil, err
 		}
 		if seen[col.Name] {
-			return nil, nil, invalid(field, "duplicate column name")
+			return nil, invalid(field, "duplicate column name")
 		}
 		seen[col.Name] = true
 		if col.Scale > MaxScale {
-			return nil, nil, invalid(field, "scale %d exceeds %d", col.Scale, MaxScale)
+			return nil, invalid(field, "scale %d exceeds %d", col.Scale, MaxScale)
+		}
+		if int(col.Bits) > maxBits {
+			return nil, invalid(field, "bound of %d bits exceeds %d, the most that keeps every sum over %d rows exact", col.Bits, maxBits, l)
 		}
 		if (col.Values == nil) == (col.Big == nil) {
-			return nil, nil, invalid(field, "set exactly one of Values and Big")
+			return nil, invalid(field, "set exactly one of Values and Big")
 		}
-		cols[c] = make([]fr.Element, l)
+		e.cols[c] = make([]fr.Element, l)
 		if col.Values != nil {
 			if len(col.Values) != l {
-				return nil, nil, invalid(field, "%d values for %d timestamps", len(col.Values), l)
+				return nil, invalid(field, "%d values for %d timestamps", len(col.Values), l)
+			}
+			bound := col.Bits
+			if bound == 0 {
+				bound = DefaultBits
 			}
 			for i, v := range col.Values {
-				cols[c][i] = FromInt64(v)
+				if bound < 64 && !fitsBits(v, bound) {
+					return nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "%d does not satisfy |v| < 2^%d", v, bound)
+				}
+				e.cols[c][i] = FromInt64(v)
 			}
+			e.bits[c] = bound
 			continue
 		}
 		if len(col.Big) != l {
-			return nil, nil, invalid(field, "%d values for %d timestamps", len(col.Big), l)
+			return nil, invalid(field, "%d values for %d timestamps", len(col.Big), l)
 		}
+		need := 1
 		for i, v := range col.Big {
-			if cols[c][i], err = FromBig(v); err != nil {
-				return nil, nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "%v", err)
+			if v == nil {
+				return nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "nil value")
+			}
+			need = max(need, v.BitLen())
+			if col.Bits != 0 && v.BitLen() > int(col.Bits) {
+				return nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "%s does not satisfy |v| < 2^%d", v, col.Bits)
+			}
+			if need > maxBits {
+				return nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "|%s| ≥ 2^%d: too large for every sum over %d rows to be exact", v, maxBits, l)
+			}
+			var err error
+			if e.cols[c][i], err = FromBig(v); err != nil {
+				return nil, invalid(fmt.Sprintf("%s row %d", field, i+1), "%v", err)
 			}
 		}
+		e.bits[c] = col.Bits
+		if e.bits[c] == 0 {
+			e.bits[c] = uint8(need)
+		}
 	}
-	return times, cols, nil
+	return e, nil
+}
+
+// fitsBits reports whether |v| < 2^b, for b < 64.
+func fitsBits(v int64, b uint8) bool {
+	mag := uint64(v)
+	if v < 0 {
+		mag = uint64(-(v + 1)) + 1
+	}
+	return mag < uint64(1)<<b
 }

@@ -19,13 +19,33 @@ import (
 // VerifierOption configures a Verifier.
 type VerifierOption func(*verifierConfig)
 
+// Freshness defaults (SPEC §6.1).
+const (
+	// DefaultMaxStateAge is how old the latest state a verifier holds may
+	// be (by its issue time) before the verifier refuses to verify: three
+	// owner heartbeats.
+	DefaultMaxStateAge = 3 * DefaultHeartbeat
+	// DefaultPollInterval is how often Verifier.Run asks its trusted
+	// source for the owner's latest state.
+	DefaultPollInterval = 15 * time.Second
+	// DefaultMaxEpochsAhead is how far beyond the held epoch an answer may
+	// claim to be before the verifier refuses it without catching up.
+	DefaultMaxEpochsAhead = 10_000
+	// DefaultCatchUpTimeout bounds one catch-up (all of its fetches).
+	DefaultCatchUpTimeout = 10 * time.Second
+)
+
 type verifierConfig struct {
-	anchor StateSource
-	source StateSource
-	maxAge time.Duration
-	now    func() time.Time
-	limits Limits
-	state  *SignedState
+	anchor    StateSource
+	source    StateSource
+	maxAge    time.Duration // 0: no limit (WithoutMaxStateAge)
+	poll      time.Duration
+	maxAhead  uint64
+	fetchTime time.Duration
+	now       func() time.Time
+	limits    Limits
+	state     *SignedState
+	err       error // an invalid option
 }
 
 // WithStateSource gives the verifier a source of signed states (the storage
@@ -41,16 +61,59 @@ func WithStateSource(s StateSource) VerifierOption {
 
 // WithTrustedSource makes the verifier take its first state from s, which
 // must be the owner (reached over an authenticated channel): the latest
-// state anchors the verifier, and every later one must extend it. s also
-// serves as the state source unless WithStateSource names another.
+// state anchors the verifier, and every later one must extend it. s is
+// also where the verifier looks first for the latest state when it catches
+// up or polls (Run), and its state source unless WithStateSource names
+// another.
 func WithTrustedSource(s StateSource) VerifierOption {
 	return func(c *verifierConfig) { c.anchor = s }
 }
 
 // WithMaxStateAge makes the verifier refuse to verify against a state issued
-// more than d ago (after trying to catch up from its state source).
+// more than d ago (after trying to catch up), DefaultMaxStateAge unless set.
+// This is the bound of SPEC §6.1: a verifier never accepts an answer about a
+// batch more than d after the owner revoked it. d must be positive; see
+// WithoutMaxStateAge.
 func WithMaxStateAge(d time.Duration) VerifierOption {
-	return func(c *verifierConfig) { c.maxAge = d }
+	return func(c *verifierConfig) {
+		if d <= 0 {
+			c.err = invalid("verifier", "maximum state age %s must be positive (WithoutMaxStateAge turns the check off)", d)
+		}
+		c.maxAge = d
+	}
+}
+
+// WithoutMaxStateAge turns the state-age check off: the verifier then
+// relies only on the states it is given or fetches, and may accept answers
+// about a revoked batch for as long as it misses the revocation. Use it only
+// for a verifier that receives every state synchronously (an in-process
+// subscriber of the owner, as in NewLocal).
+func WithoutMaxStateAge() VerifierOption {
+	return func(c *verifierConfig) { c.maxAge = 0 }
+}
+
+// WithPollInterval sets how often Run asks for the owner's latest state
+// (DefaultPollInterval).
+func WithPollInterval(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) {
+		if d <= 0 {
+			c.err = invalid("verifier", "poll interval %s must be positive", d)
+		}
+		c.poll = d
+	}
+}
+
+// WithCatchUpLimits bounds catching up: an answer claiming an epoch more
+// than maxAhead beyond the held one is refused without any fetch
+// (DefaultMaxEpochsAhead), and one catch-up — all of its fetches — takes at
+// most timeout (DefaultCatchUpTimeout).
+func WithCatchUpLimits(maxAhead uint64, timeout time.Duration) VerifierOption {
+	return func(c *verifierConfig) {
+		if maxAhead == 0 || timeout <= 0 {
+			c.err = invalid("verifier", "catch-up limits must be positive: %d epochs, %s", maxAhead, timeout)
+		}
+		c.maxAhead, c.fetchTime = maxAhead, timeout
+	}
 }
 
 // WithVerifierClock sets the verifier's clock (default time.Now).
@@ -72,7 +135,9 @@ func WithInitialState(st *SignedState) VerifierOption {
 }
 
 // Verifier checks answers against the owner's public keys, the CRS and the
-// latest signed state it holds (SPEC §1, §7). It is safe for concurrent use.
+// latest signed state it holds (SPEC §1, §7). It is safe for concurrent use:
+// its lock guards only memory, never a network call, so a slow catch-up
+// delays only the answers that need it.
 type Verifier struct {
 	vk      *commitment.VerifierKey
 	owner   OwnerKeys
@@ -80,21 +145,38 @@ type Verifier struct {
 	accKey  *commitment.FixedG2
 	cfg     verifierConfig
 
-	mu      sync.Mutex
-	headers map[BatchID]bool // headers already verified (bounded)
-	state   *SignedState
-	digest  Hash               // of state.State
-	revoked map[BatchID]uint64 // revocations seen in the chain
+	mu       sync.Mutex
+	headers  map[BatchID]*Header // headers already verified (bounded)
+	state    *SignedState
+	digest   Hash               // of state.State
+	revoked  map[BatchID]uint64 // revocations seen in the chain
+	catching *catchUp           // the catch-up in flight, if any
+	lastSync time.Time          // end of the last successful catch-up
+	syncErr  error              // error of the last catch-up
+}
+
+// catchUp is one catch-up in flight; callers that need one while it runs
+// wait for it instead of starting their own.
+type catchUp struct {
+	done chan struct{}
+	err  error
 }
 
 // NewVerifier returns a verifier for the owner with the given public keys.
 func NewVerifier(vk *commitment.VerifierKey, owner OwnerKeys, opts ...VerifierOption) (*Verifier, error) {
-	cfg := verifierConfig{now: time.Now, limits: DefaultLimits()}
+	cfg := verifierConfig{now: time.Now, limits: DefaultLimits(), maxAge: DefaultMaxStateAge, poll: DefaultPollInterval,
+		maxAhead: DefaultMaxEpochsAhead, fetchTime: DefaultCatchUpTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
 	if vk == nil {
 		return nil, invalid("verifier", "nil verifier key")
+	}
+	if cfg.now == nil {
+		return nil, invalid("verifier", "nil clock")
 	}
 	if err := cfg.limits.check(); err != nil {
 		return nil, err
@@ -102,12 +184,11 @@ func NewVerifier(vk *commitment.VerifierKey, owner OwnerKeys, opts ...VerifierOp
 	if err := owner.Check(); err != nil {
 		return nil, err
 	}
-	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{}, headers: map[BatchID]bool{},
-		accKey: commitment.NewFixedG2(bls.G2Affine(owner.Accumulator))}
 	if cfg.source == nil {
 		cfg.source = cfg.anchor
-		v.cfg.source = cfg.anchor
 	}
+	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{}, headers: map[BatchID]*Header{},
+		accKey: commitment.NewFixedG2(bls.G2Affine(owner.Accumulator))}
 	if cfg.state != nil {
 		if err := v.AcceptState(context.Background(), cfg.state); err != nil {
 			return nil, err
@@ -127,6 +208,32 @@ func (v *Verifier) State() *SignedState {
 	return &s
 }
 
+// Freshness describes how current a verifier is (for health checks).
+type Freshness struct {
+	Epoch    uint64        // of the held state
+	Anchored bool          // a state is held
+	Age      time.Duration // since the held state was issued
+	MaxAge   time.Duration // the allowed age; 0 if unchecked
+	LastSync time.Time     // end of the last successful catch-up or poll
+	SyncErr  error         // error of the last catch-up or poll, nil if it succeeded
+}
+
+// Fresh reports whether the verifier currently verifies answers (it holds a
+// state no older than its maximum age).
+func (f Freshness) Fresh() bool { return f.Anchored && (f.MaxAge == 0 || f.Age <= f.MaxAge) }
+
+// Freshness returns how current the verifier is.
+func (v *Verifier) Freshness() Freshness {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	f := Freshness{MaxAge: v.cfg.maxAge, LastSync: v.lastSync, SyncErr: v.syncErr}
+	if v.state != nil {
+		f.Anchored, f.Epoch = true, v.state.State.Epoch
+		f.Age = v.cfg.now().Sub(time.UnixMilli(v.state.IssuedAt))
+	}
+	return f
+}
+
 // AcceptState accepts a new signed state (update_global_pk of SPEC §8): it
 // must carry a valid owner signature, be for this CRS and owner, and have an
 // epoch not lower than the held one; the next epoch must link to the held
@@ -136,14 +243,21 @@ func (v *Verifier) State() *SignedState {
 // source (WithTrustedSource), and fails if it cannot; without one, it takes
 // the first state it is given as its anchor — give it the owner's.
 func (v *Verifier) AcceptState(ctx context.Context, st *SignedState) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.state == nil && v.cfg.anchor != nil {
-		if err := v.syncLocked(ctx, 0); err != nil {
+	if st == nil {
+		return invalid("state", "nil")
+	}
+	if !v.Anchored() && v.cfg.anchor != nil {
+		if err := v.Sync(ctx); err != nil {
 			return err
 		}
 	}
-	return v.acceptLocked(st)
+	d, err := v.checkState(st)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.linkLocked(st, d)
 }
 
 // Anchored reports whether the verifier holds a state.
@@ -153,14 +267,18 @@ func (v *Verifier) Anchored() bool {
 	return v.state != nil
 }
 
-func (v *Verifier) acceptLocked(st *SignedState) error {
+// checkState checks a state's parameters and signature (no lock needed) and
+// returns its digest.
+func (v *Verifier) checkState(st *SignedState) (Hash, error) {
 	if err := verifyState(st, Hash(v.vk.Digest()), &v.owner, v.ownerID); err != nil {
-		return err
+		return Hash{}, err
 	}
-	d, err := st.State.Digest()
-	if err != nil {
-		return err
-	}
+	return st.State.Digest()
+}
+
+// linkLocked makes a checked state with digest d the held one if it extends
+// the chain (or re-signs the held state later).
+func (v *Verifier) linkLocked(st *SignedState, d Hash) error {
 	e := st.State.Epoch
 	if v.state != nil {
 		he := v.state.State.Epoch
@@ -190,47 +308,153 @@ func (v *Verifier) acceptLocked(st *SignedState) error {
 	return nil
 }
 
-// Sync catches up with the state source: it fetches and checks every state
-// after the held one (or the latest, if none is held).
+// Sync catches up: it fetches the owner's latest state (from the trusted
+// source first, else the state source) and every state between the held one
+// and it, checking each. Concurrent calls share one catch-up, which runs
+// without the verifier's lock and ends within the catch-up timeout
+// (WithCatchUpLimits) whatever the callers' contexts.
 func (v *Verifier) Sync(ctx context.Context) error {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.syncLocked(ctx, 0)
+	c := v.catching
+	if c == nil {
+		c = &catchUp{done: make(chan struct{})}
+		v.catching = c
+		// Detached from the caller: other callers may be waiting for it.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.fetchTime)
+		go func() {
+			defer cancel()
+			err := v.fetch(fctx)
+			v.mu.Lock()
+			v.catching, c.err = nil, err
+			if err == nil {
+				v.lastSync = v.cfg.now()
+			}
+			v.syncErr = err
+			v.mu.Unlock()
+			close(c.done)
+		}()
+	}
+	v.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-// syncLocked catches up to the source's latest state, or to epoch target if
-// that is higher.
-func (v *Verifier) syncLocked(ctx context.Context, target uint64) error {
+// Run keeps the verifier current until ctx ends: it catches up every poll
+// interval (WithPollInterval), so that it learns of a revocation even if
+// the owner's push is lost (SPEC §6.1). It returns ctx's error, or at once
+// if the verifier has no source.
+func (v *Verifier) Run(ctx context.Context) error {
 	if v.cfg.source == nil {
-		from := uint64(0)
-		if v.state != nil {
-			from = v.state.State.Epoch + 1
+		return fmt.Errorf("vds: the verifier has no state source to poll: %w", ErrUnknownState)
+	}
+	t := time.NewTicker(v.cfg.poll)
+	defer t.Stop()
+	for {
+		_ = v.Sync(ctx) // its error is kept for Freshness
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
 		}
-		if target >= from {
-			return &MissingStatesError{From: from, To: target}
-		}
+	}
+}
+
+// latestFrom asks one source for its latest state.
+func latestFrom(ctx context.Context, s StateSource) (*SignedState, error) {
+	st, err := s.LatestState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("vds: state source returned no state: %w", ErrUnknownState)
+	}
+	return st, nil
+}
+
+// fetch is one catch-up: it runs without the lock, taking it only to link
+// each checked state.
+func (v *Verifier) fetch(ctx context.Context) error {
+	if v.cfg.source == nil && v.cfg.anchor == nil {
 		return fmt.Errorf("vds: no state source to catch up from: %w", ErrUnknownState)
 	}
-	if v.state == nil {
+	if !v.Anchored() {
 		if v.cfg.anchor == nil {
 			return fmt.Errorf("vds: the verifier holds no state: start it WithInitialState or WithTrustedSource (the owner): %w", ErrUnknownState)
 		}
-		first, err := v.cfg.anchor.LatestState(ctx)
+		first, err := latestFrom(ctx, v.cfg.anchor)
 		if err != nil {
 			return fmt.Errorf("vds: anchor: %w", err)
 		}
-		if err := v.acceptLocked(first); err != nil {
+		d, err := v.checkState(first)
+		if err != nil {
+			return fmt.Errorf("vds: anchor: %w", err)
+		}
+		v.mu.Lock()
+		err = v.linkLocked(first, d)
+		v.mu.Unlock()
+		if err != nil && !errors.Is(err, ErrStaleState) {
 			return err
 		}
 	}
-	latest, err := v.cfg.source.LatestState(ctx)
-	if err != nil {
-		return fmt.Errorf("vds: catch up: %w", err)
+	// The latest state: the trusted source's if it answers, else the state
+	// source's. Either way it is checked and must extend the held chain.
+	var latest *SignedState
+	var errs []error
+	for _, src := range []StateSource{v.cfg.anchor, v.cfg.source} {
+		if src == nil || latest != nil {
+			continue
+		}
+		st, err := latestFrom(ctx, src)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		latest = st
 	}
-	to := max(latest.State.Epoch, target)
-	for from := v.state.State.Epoch + 1; from <= to; {
-		end := min(to, from+uint64(v.cfg.limits.MaxStatesPerCall)-1)
-		sts, err := v.cfg.source.States(ctx, from, end)
+	if latest == nil {
+		return fmt.Errorf("vds: catch up: %w", errors.Join(errs...))
+	}
+	if err := v.fetchStates(ctx, latest.State.Epoch); err != nil {
+		return err
+	}
+	d, err := v.checkState(latest)
+	if err != nil {
+		return fmt.Errorf("vds: catch up: latest state: %w", err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.linkLocked(latest, d); err != nil && !errors.Is(err, ErrStaleState) {
+		return err
+	}
+	return nil
+}
+
+// fetchStates fetches and links the states after the held one up to epoch
+// to, a page at a time, from the state source (or the trusted source if
+// the state source fails).
+func (v *Verifier) fetchStates(ctx context.Context, to uint64) error {
+	for {
+		v.mu.Lock()
+		from := v.state.State.Epoch + 1
+		v.mu.Unlock()
+		if from >= to { // the latest itself is linked by the caller
+			return nil
+		}
+		end := min(to-1, from+uint64(v.cfg.limits.MaxStatesPerCall)-1)
+		var sts []SignedState
+		var err error
+		for _, src := range []StateSource{v.cfg.source, v.cfg.anchor} {
+			if src == nil {
+				continue
+			}
+			if sts, err = src.States(ctx, from, end); err == nil {
+				break
+			}
+		}
 		if err != nil {
 			var m *MissingStatesError
 			if errors.As(err, &m) {
@@ -241,49 +465,86 @@ func (v *Verifier) syncLocked(ctx context.Context, target uint64) error {
 		if len(sts) == 0 {
 			return &MissingStatesError{From: from, To: to}
 		}
+		sts = sts[:min(uint64(len(sts)), end-from+1)] // more than asked: ignored
+		// Check signatures without the lock, then link in order.
+		ds := make([]Hash, len(sts))
 		for i := range sts {
-			if sts[i].State.Epoch != from {
-				return &MissingStatesError{From: from, To: to}
+			if sts[i].State.Epoch != from+uint64(i) {
+				return &MissingStatesError{From: from + uint64(i), To: to}
 			}
-			if err := v.acceptLocked(&sts[i]); err != nil {
+			if ds[i], err = v.checkState(&sts[i]); err != nil {
 				return err
 			}
-			from++
+		}
+		v.mu.Lock()
+		for i := range sts {
+			if err = v.linkLocked(&sts[i], ds[i]); err != nil && !errors.Is(err, ErrStaleState) {
+				break
+			}
+			err = nil
+		}
+		v.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
-	// A fresher signature of the latest state.
-	if latest.State.Epoch == v.state.State.Epoch {
-		_ = v.acceptLocked(latest)
-	}
-	return nil
 }
 
 // stateFor returns the state an answer of the given epoch must be verified
-// against, catching up if needed (SPEC §6–§7).
+// against, catching up if the answer is newer than the held state or the
+// held state is too old (SPEC §6–§7).
 func (v *Verifier) stateFor(ctx context.Context, epoch uint64, id BatchID) (*SignedState, uint64, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.state == nil || epoch > v.state.State.Epoch {
-		if err := v.syncLocked(ctx, epoch); err != nil {
+	for attempt := 0; ; attempt++ {
+		v.mu.Lock()
+		st := v.state
+		var he uint64
+		var age time.Duration
+		if st != nil {
+			he = st.State.Epoch
+			age = v.cfg.now().Sub(time.UnixMilli(st.IssuedAt))
+		}
+		if st != nil && epoch < he {
+			v.mu.Unlock()
+			return nil, 0, &StaleStateError{Have: he, Got: epoch}
+		}
+		tooOld := v.cfg.maxAge > 0 && age > v.cfg.maxAge
+		if st != nil && epoch == he && !tooOld {
+			s := *st
+			r := v.revoked[id]
+			v.mu.Unlock()
+			return &s, r, nil
+		}
+		v.mu.Unlock()
+		if st != nil && epoch > he && (epoch-he > v.cfg.maxAhead || v.cfg.source == nil) {
+			// Too far ahead to chase (WithCatchUpLimits), or nowhere to
+			// catch up from: refused without a fetch.
+			return nil, 0, &MissingStatesError{From: he + 1, To: epoch}
+		}
+		if attempt == 2 {
+			switch {
+			case st == nil:
+				return nil, 0, fmt.Errorf("vds: the verifier holds no state: %w", ErrUnknownState)
+			case epoch > he:
+				return nil, 0, &MissingStatesError{From: he + 1, To: epoch}
+			default:
+				return nil, 0, &StaleStateError{Have: he, Got: epoch,
+					Reason: fmt.Sprintf("latest state was issued %s ago, more than the allowed %s", age.Round(time.Second), v.cfg.maxAge)}
+			}
+		}
+		if err := v.Sync(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, err
+			}
+			if tooOld && st != nil && epoch == he {
+				return nil, 0, &StaleStateError{Have: he, Got: epoch,
+					Reason: fmt.Sprintf("latest state was issued %s ago, more than the allowed %s, and catching up failed: %v", age.Round(time.Second), v.cfg.maxAge, err)}
+			}
 			return nil, 0, err
 		}
 	}
-	if v.cfg.maxAge > 0 && v.cfg.now().Sub(time.UnixMilli(v.state.IssuedAt)) > v.cfg.maxAge {
-		if v.cfg.source != nil {
-			if err := v.syncLocked(ctx, 0); err != nil {
-				return nil, 0, err
-			}
-		}
-		if age := v.cfg.now().Sub(time.UnixMilli(v.state.IssuedAt)); age > v.cfg.maxAge {
-			return nil, 0, &StaleStateError{Have: v.state.State.Epoch, Got: epoch,
-				Reason: fmt.Sprintf("latest state was issued %s ago, more than the allowed %s", age.Round(time.Second), v.cfg.maxAge)}
-		}
-	}
-	if epoch < v.state.State.Epoch {
-		return nil, 0, &StaleStateError{Have: v.state.State.Epoch, Got: epoch}
-	}
-	s := *v.state
-	return &s, v.revoked[id], nil
 }
 
 // Result is a verified answer.
@@ -313,8 +574,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	if err := sameQuery(q, &ans.Query); err != nil {
 		return nil, err
 	}
-	h := &ans.Header.Header
-	id, err := v.verifyHeader(&ans.Header)
+	id, h, err := v.verifyHeader(&ans.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +621,12 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	xs := make([]fr.Element, len(cols))
 	for i := range xs {
 		xs[i] = fr.Element(ans.Values[i])
-		res.Values[i] = Value{Int: ToBig(&xs[i]), Scale: h.Columns[cols[i]].Scale}
+		if q.Kind == QueryAudit {
+			// A random linear combination, not a sum (SPEC §7).
+			res.Values[i] = Value{Int: toUnsigned(&xs[i])}
+		} else {
+			res.Values[i] = Value{Int: ToBig(&xs[i]), Scale: h.Columns[cols[i]].Scale}
+		}
 	}
 	cs := make([]bls.G1Affine, len(cols))
 	for i, c := range cols {
@@ -422,29 +687,41 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 const maxHeaderCache = 4096
 
 // verifyHeader verifies a signed header (structure, CRS, owner, points,
-// signature), remembering the digests of headers already verified so that
-// repeated queries on a batch skip the signature and point checks.
-func (v *Verifier) verifyHeader(sh *SignedHeader) (BatchID, error) {
+// signature) and returns its id and the verified header to use. Headers
+// already verified are remembered by digest: a later header with the same
+// digest is answered with the remembered copy, never with the caller's
+// values (whose points a Go caller could set off the curve without changing
+// their encoding).
+func (v *Verifier) verifyHeader(sh *SignedHeader) (BatchID, *Header, error) {
 	id, err := sh.Header.Digest()
 	if err != nil {
-		return BatchID{}, fmt.Errorf("vds: header: %w", err)
+		return BatchID{}, nil, fmt.Errorf("vds: header: %w", err)
 	}
 	v.mu.Lock()
 	known := v.headers[id]
 	v.mu.Unlock()
-	if known {
-		return id, nil
+	if known != nil {
+		return id, known, nil
 	}
 	if id, err = verifyHeader(sh, Hash(v.vk.Digest()), &v.owner, v.ownerID, v.vk.N(), v.cfg.limits); err != nil {
-		return BatchID{}, err
+		return BatchID{}, nil, err
 	}
+	h := cloneHeader(&sh.Header)
 	v.mu.Lock()
 	if len(v.headers) >= maxHeaderCache {
 		clear(v.headers)
 	}
-	v.headers[id] = true
+	v.headers[id] = h
 	v.mu.Unlock()
-	return id, nil
+	return id, h, nil
+}
+
+// cloneHeader returns a deep copy of h.
+func cloneHeader(h *Header) *Header {
+	c := *h
+	c.Columns = append([]ColumnInfo(nil), h.Columns...)
+	c.Commits = append([]codec.G1(nil), h.Commits...)
+	return &c
 }
 
 // proofInput reports malformed proof elements (the identity, points outside
