@@ -79,7 +79,6 @@ func Display(s string) string {
 	return fmt.Sprintf("%+q", s)
 }
 
-
 var (
 	frModulus = fr.Modulus()
 	// halfModulus = (r−1)/2: field elements above it stand for negative values.
