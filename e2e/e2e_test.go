@@ -584,7 +584,7 @@ func forgeBatch(t *testing.T, s *system, nb *transport.NewBatch, seq uint64) *ro
 		g := random()
 		cm, err := pk.CommitG1(m, g)
 		require.NoError(t, err)
-		h.Columns = append(h.Columns, roles.ColumnInfo{Name: c.Name, Scale: c.Scale})
+		h.Columns = append(h.Columns, roles.ColumnInfo{Name: c.Name, Scale: c.Scale, Bits: roles.DefaultBits})
 		h.Commits = append(h.Commits, codec.G1(cm))
 		d.Columns = append(d.Columns, codec.ScalarVector(m))
 		d.Gammas = append(d.Gammas, codec.Scalar(g))

@@ -97,7 +97,7 @@ func auditValues(id roles.BatchID, nb *transport.NewBatch, cols []string, nonce 
 			x.Add(&x, &t)
 			w.Mul(&w, &rho)
 		}
-		out[k] = roles.ToBig(&x).String()
+		out[k] = x.BigInt(new(big.Int)).String() // an audit value is a field element in [0, r)
 	}
 	return out
 }

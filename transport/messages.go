@@ -60,6 +60,7 @@ type CRSFile struct {
 type ColumnValues struct {
 	Name   string  `cbor:"name"`
 	Scale  uint8   `cbor:"scale"`
+	Bits   uint8   `cbor:"bits,omitempty"` // the bound |v| < 2^Bits; 0: roles.DefaultBits
 	Values []int64 `cbor:"values"`
 }
 
@@ -78,7 +79,7 @@ func (b *NewBatch) batch() *roles.Batch {
 		if v == nil {
 			v = []int64{}
 		}
-		rb.Columns = append(rb.Columns, roles.Column{Name: c.Name, Scale: c.Scale, Values: v})
+		rb.Columns = append(rb.Columns, roles.Column{Name: c.Name, Scale: c.Scale, Bits: c.Bits, Values: v})
 	}
 	return rb
 }
@@ -87,7 +88,7 @@ func (b *NewBatch) batch() *roles.Batch {
 func FromBatch(b *roles.Batch) *NewBatch {
 	nb := &NewBatch{Stream: b.Stream, Timestamps: b.Timestamps}
 	for _, c := range b.Columns {
-		nb.Columns = append(nb.Columns, ColumnValues{Name: c.Name, Scale: c.Scale, Values: c.Values})
+		nb.Columns = append(nb.Columns, ColumnValues{Name: c.Name, Scale: c.Scale, Bits: c.Bits, Values: c.Values})
 	}
 	return nb
 }

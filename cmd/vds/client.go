@@ -51,7 +51,7 @@ func runIngest(ctx context.Context, args []string) error {
 			return fmt.Errorf("batch %d: %w", i+1, err)
 		}
 		id, _ := h.Header.Digest()
-		fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d\n", id, h.Header.Stream, h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime)
+		fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d\n", id, roles.Display(h.Header.Stream), h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func askAndVerify(ctx context.Context, c *common, q *roles.Query) error {
 	}
 	res, err := transport.VerifierClient{T: vt}.Verify(ctx, q, ans)
 	if err != nil {
-		fmt.Printf("REJECTED: %v\n", err)
+		fmt.Printf("REJECTED: %s\n", safeText(err.Error()))
 		return fmt.Errorf("answer rejected")
 	}
 	printResult(res)
@@ -176,12 +176,12 @@ func printResult(res *transport.VerifyResult) {
 		where = fmt.Sprintf(", rows %d..%d", res.First, res.Last)
 	}
 	if res.Kind == roles.QueryAudit {
-		fmt.Printf("verified: audit of %s passed (batch %s, epoch %d): the server holds the data\n", strings.Join(res.Columns, ", "), res.Batch.Short(), res.Epoch)
+		fmt.Printf("verified: audit of %s passed (batch %s, epoch %d): the server holds the data\n", strings.Join(displayAll(res.Columns), ", "), res.Batch.Short(), res.Epoch)
 		return
 	}
 	fmt.Printf("verified %s query (batch %s, epoch %d%s):\n", res.Kind, res.Batch.Short(), res.Epoch, where)
 	for i, col := range res.Columns {
-		fmt.Printf("  %s = %s\n", col, res.Values[i])
+		fmt.Printf("  %s = %s\n", roles.Display(col), res.Values[i])
 	}
 }
 
@@ -236,7 +236,7 @@ func runUpdate(ctx context.Context, args []string) error {
 		return err
 	}
 	nid, _ := r.Header.Header.Digest()
-	fmt.Printf("updated %s/%d to version %d: new batch %s, old one revoked at epoch %d\n", r.Header.Header.Stream, r.Header.Header.Seq, r.Header.Header.Version, nid, r.State.State.Epoch)
+	fmt.Printf("updated %s/%d to version %d: new batch %s, old one revoked at epoch %d\n", roles.Display(r.Header.Header.Stream), r.Header.Header.Seq, r.Header.Header.Version, nid, r.State.State.Epoch)
 	return nil
 }
 
@@ -301,7 +301,16 @@ func runList(ctx context.Context, args []string) error {
 		if b.Revoked {
 			status = "revoked"
 		}
-		fmt.Printf("%s\t%s/%d v%d\t%d rows\tt=%d..%d\t%s\n", b.ID, b.Stream, b.Seq, b.Version, b.Rows, b.FirstTime, b.LastTime, status)
+		fmt.Printf("%s\t%s/%d v%d\t%d rows\tt=%d..%d\t%s\n", b.ID, roles.Display(b.Stream), b.Seq, b.Version, b.Rows, b.FirstTime, b.LastTime, status)
 	}
 	return nil
+}
+
+// displayAll escapes names for printing (roles.Display).
+func displayAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = roles.Display(n)
+	}
+	return out
 }

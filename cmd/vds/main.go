@@ -33,7 +33,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"unicode"
 )
 
 type command struct {
@@ -84,7 +87,7 @@ func main() {
 		if c.name == os.Args[1] {
 			err := c.run(ctx, os.Args[2:])
 			if err != nil && !errors.Is(err, errUsage) {
-				fmt.Fprintln(os.Stderr, "vds "+c.name+":", err)
+				fmt.Fprintln(os.Stderr, "vds "+c.name+":", safeText(err.Error()))
 			}
 			if err != nil {
 				if errors.Is(err, errUsage) {
@@ -102,3 +105,19 @@ func main() {
 
 // errUsage reports bad flags (already printed).
 var errUsage = errors.New("usage")
+
+// safeText escapes every character of s that could act on a terminal
+// (control, format and bidirectional characters; invalid UTF-8): error
+// messages can carry text from a remote peer.
+func safeText(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsPrint(r) || r == '\n' || r == '\t' {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}

@@ -98,8 +98,12 @@ func runOwner(ctx context.Context, args []string) error {
 	c := newCommon("owner serve")
 	listen := c.fs.String("listen", defaultAddr("DO", "5001"), "address to serve on: host:port or unix:///path")
 	verifiers := c.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
+	heartbeat := c.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *heartbeat <= 0 {
+		return fmt.Errorf("-heartbeat must be positive")
 	}
 	log := c.logger("owner")
 	crs, err := c.loadCRS()
@@ -120,7 +124,7 @@ func runOwner(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st})
+	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, roles.WithHeartbeat(*heartbeat))
 	if err != nil {
 		return err
 	}
@@ -139,40 +143,39 @@ func runOwner(ctx context.Context, args []string) error {
 		defer vt.Close()
 		o.Subscribe(loggedListener{transport.VerifierClient{T: vt}, log, a})
 	}
-	// Keep the storage server up to date in the background: it may start
-	// after the owner, or miss a push while it restarts.
-	go func() {
-		failures := 0
-		for {
-			if !o.InSync() {
-				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				err := o.Sync(sctx)
-				cancel()
-				switch {
-				case err == nil:
-					log.Info("storage server in sync")
-					failures = 0
-				case ctx.Err() == nil:
-					if failures%20 == 0 {
-						log.Warn("storage server not in sync yet", "err", err)
-					}
-					failures++
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
+	// Keep the storage server and the verifiers current in the background
+	// (SPEC §6.1): push what the storage server lacks, re-sign the latest
+	// state every heartbeat, re-deliver it until each verifier has it.
+	go func() { _ = o.Run(ctx) }()
+	go watchOwner(ctx, o, log)
 	keys := o.Keys()
-	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.url(c.storage))
+	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.url(c.storage), "heartbeat", *heartbeat)
 	return listenAndServe(ctx, c, *listen, log, transport.OwnerService(o, file))
 }
 
+// watchOwner logs when the storage server falls out of sync with the owner
+// and when it is back.
+func watchOwner(ctx context.Context, o *roles.DataOwner, log *slog.Logger) {
+	synced := true
+	for {
+		if in := o.InSync(); in != synced {
+			if in {
+				log.Info("storage server in sync")
+			} else {
+				log.Warn("storage server not in sync yet; retrying")
+			}
+			synced = in
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // loggedListener forwards states to a remote verifier and logs failures
-// (delivery is best effort: the verifier catches up by itself).
+// (the owner re-delivers until the verifier acknowledges).
 type loggedListener struct {
 	transport.VerifierClient
 	log  *slog.Logger
@@ -194,9 +197,13 @@ func runVerifier(ctx context.Context, args []string) error {
 	}
 	c := newCommon("verifier serve")
 	listen := c.fs.String("listen", defaultAddr("VERIFIER", "5003"), "address to serve on: host:port or unix:///path")
-	maxAge := c.fs.Duration("max-state-age", 0, "refuse to verify against a state issued longer ago than this (0: no limit)")
+	maxAge := c.fs.Duration("max-state-age", roles.DefaultMaxStateAge, "refuse to verify against a state issued longer ago than this: the longest a revocation can go unnoticed (a few of the owner's -heartbeat; 0 turns the check off, which is unsafe)")
+	poll := c.fs.Duration("poll", roles.DefaultPollInterval, "ask the owner for its latest state this often, in case a push was lost")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *maxAge < 0 || *poll <= 0 {
+		return fmt.Errorf("-max-state-age must not be negative and -poll must be positive")
 	}
 	log := c.logger("verifier")
 	crs, err := c.loadCRS()
@@ -221,16 +228,20 @@ func runVerifier(ctx context.Context, args []string) error {
 		roles.WithTrustedSource(transport.OwnerClient{T: ot}),
 		roles.WithStateSource(transport.StorageClient{T: stt}),
 	}
+	opts = append(opts, roles.WithPollInterval(*poll))
 	if *maxAge > 0 {
 		opts = append(opts, roles.WithMaxStateAge(*maxAge))
+	} else {
+		opts = append(opts, roles.WithoutMaxStateAge())
+		log.Warn("-max-state-age 0: the verifier may accept answers about a revoked batch for as long as it misses the revocation")
 	}
 	v, err := roles.NewVerifier(crs.VerifierKey(), keys, opts...)
 	if err != nil {
 		return err
 	}
 	// Anchor at the owner's latest state as soon as the owner answers (it
-	// may start after the verifier); until then verifications and pushed
-	// states anchor first or fail.
+	// may start after the verifier; until then verifications and pushed
+	// states anchor first or fail), then poll it (SPEC §6.1).
 	go func() {
 		for i := 0; !v.Anchored(); i++ {
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -239,7 +250,6 @@ func runVerifier(ctx context.Context, args []string) error {
 			switch {
 			case err == nil:
 				log.Info("anchored at the owner's state", "epoch", v.State().State.Epoch)
-				return
 			case ctx.Err() != nil:
 				return
 			case i%20 == 0:
@@ -251,7 +261,8 @@ func runVerifier(ctx context.Context, args []string) error {
 			case <-time.After(250 * time.Millisecond):
 			}
 		}
+		_ = v.Run(ctx)
 	}()
-	log.Info("verifier ready", "crs", crs.Digest().String()[:16], "owner", keys.ID().String()[:16])
+	log.Info("verifier ready", "crs", crs.Digest().String()[:16], "owner", keys.ID().String()[:16], "max_state_age", *maxAge, "poll", *poll)
 	return listenAndServe(ctx, c, *listen, log, transport.VerifierService(v))
 }

@@ -104,7 +104,7 @@ func NewBatch(tb testing.TB, stream string, seq uint64, version uint32, rows, co
 	}
 	h.FirstTime, h.LastTime = d.Times[0], d.Times[rows-1]
 	for c := range cols {
-		h.Columns = append(h.Columns, roles.ColumnInfo{Name: "c" + string(rune('a'+c%26)) + string(rune('a'+c/26)), Scale: uint8(c % 4)})
+		h.Columns = append(h.Columns, roles.ColumnInfo{Name: "c" + string(rune('a'+c%26)) + string(rune('a'+c/26)), Scale: uint8(c % 4), Bits: roles.DefaultBits})
 		h.Commits = append(h.Commits, codec.G1(RandomG1(tb)))
 		col := make(codec.ScalarVector, rows)
 		for i := range col {
