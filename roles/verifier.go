@@ -189,8 +189,12 @@ func NewVerifier(vk *commitment.VerifierKey, owner OwnerKeys, opts ...VerifierOp
 	}
 	v := &Verifier{vk: vk, owner: owner, ownerID: owner.ID(), cfg: cfg, revoked: map[BatchID]uint64{}, headers: map[BatchID]*Header{},
 		accKey: commitment.NewFixedG2(bls.G2Affine(owner.Accumulator))}
-	if cfg.state != nil {
-		if err := v.AcceptState(context.Background(), cfg.state); err != nil {
+	if cfg.state != nil { // the anchor itself: no need to ask the trusted source
+		d, err := v.checkState(cfg.state)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.linkLocked(cfg.state, d); err != nil {
 			return nil, err
 		}
 	}
