@@ -152,6 +152,7 @@ type Verifier struct {
 	revoked  map[BatchID]uint64 // revocations seen in the chain
 	catching *catchUp           // the catch-up in flight, if any
 	lastSync time.Time          // end of the last successful catch-up
+	lastTry  time.Time          // end of the last catch-up
 	syncErr  error              // error of the last catch-up
 }
 
@@ -330,8 +331,9 @@ func (v *Verifier) Sync(ctx context.Context) error {
 			err := v.fetch(fctx)
 			v.mu.Lock()
 			v.catching, c.err = nil, err
+			v.lastTry = v.cfg.now()
 			if err == nil {
-				v.lastSync = v.cfg.now()
+				v.lastSync = v.lastTry
 			}
 			v.syncErr = err
 			v.mu.Unlock()
@@ -404,37 +406,92 @@ func (v *Verifier) fetch(ctx context.Context) error {
 			return err
 		}
 	}
-	// The latest state: the trusted source's if it answers, else the state
-	// source's. Either way it is checked and must extend the held chain.
-	var latest *SignedState
-	var errs []error
-	for _, src := range []StateSource{v.cfg.anchor, v.cfg.source} {
-		if src == nil || latest != nil {
-			continue
-		}
-		st, err := latestFrom(ctx, src)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		latest = st
-	}
-	if latest == nil {
-		return fmt.Errorf("vds: catch up: %w", errors.Join(errs...))
-	}
-	if err := v.fetchStates(ctx, latest.State.Epoch); err != nil {
+	latest, err := v.latest(ctx)
+	if err != nil {
 		return err
 	}
-	d, err := v.checkState(latest)
-	if err != nil {
-		return fmt.Errorf("vds: catch up: latest state: %w", err)
+	if err := v.fetchStates(ctx, latest.st.State.Epoch); err != nil {
+		return err
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.linkLocked(latest, d); err != nil && !errors.Is(err, ErrStaleState) {
+	if err := v.linkLocked(latest.st, latest.d); err != nil && !errors.Is(err, ErrStaleState) {
 		return err
 	}
 	return nil
+}
+
+// latestGrace is how long a catch-up waits for its other source once one
+// has answered with a valid state.
+const latestGrace = 500 * time.Millisecond
+
+type checkedState struct {
+	st *SignedState
+	d  Hash
+}
+
+// latest asks the trusted source and the state source at once for their
+// latest state and returns the newest one that carries a valid signature:
+// a source that hangs delays the catch-up by at most latestGrace once the
+// other has answered, and one that lies is ignored if the other does not.
+func (v *Verifier) latest(ctx context.Context) (*checkedState, error) {
+	var srcs []StateSource
+	for _, s := range []StateSource{v.cfg.anchor, v.cfg.source} {
+		if s != nil && (len(srcs) == 0 || srcs[0] != s) {
+			srcs = append(srcs, s)
+		}
+	}
+	type result struct {
+		cs  *checkedState
+		err error
+	}
+	ch := make(chan result, len(srcs))
+	for _, src := range srcs {
+		go func() {
+			st, err := latestFrom(ctx, src)
+			if err != nil {
+				ch <- result{err: err}
+				return
+			}
+			d, err := v.checkState(st)
+			if err != nil {
+				ch <- result{err: fmt.Errorf("latest state: %w", err)}
+				return
+			}
+			ch <- result{cs: &checkedState{st, d}}
+		}()
+	}
+	var best *checkedState
+	var errs []error
+	var grace <-chan time.Time
+	for range srcs {
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				errs = append(errs, r.err)
+				continue
+			}
+			if best == nil || newer(r.cs.st, best.st) {
+				best = r.cs
+			}
+			if grace == nil {
+				t := time.NewTimer(latestGrace)
+				defer t.Stop()
+				grace = t.C
+			}
+		case <-grace:
+			return best, nil
+		case <-ctx.Done():
+			if best != nil {
+				return best, nil
+			}
+			return nil, fmt.Errorf("vds: catch up: %w", ctx.Err())
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("vds: catch up: %w", errors.Join(errs...))
+	}
+	return best, nil
 }
 
 // fetchStates fetches and links the states after the held one up to epoch
@@ -497,6 +554,18 @@ func (v *Verifier) fetchStates(ctx context.Context, to uint64) error {
 	}
 }
 
+// minResync is how soon after a catch-up a verifier holding a too-old state
+// refuses at once instead of catching up again: requests cannot make it
+// hammer its sources.
+const minResync = time.Second
+
+// recentlySynced reports whether a catch-up ended less than minResync ago.
+func (v *Verifier) recentlySynced() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return !v.lastTry.IsZero() && v.cfg.now().Sub(v.lastTry) < minResync
+}
+
 // stateFor returns the state an answer of the given epoch must be verified
 // against, catching up if the answer is newer than the held state or the
 // held state is too old (SPEC §6–§7).
@@ -526,6 +595,10 @@ func (v *Verifier) stateFor(ctx context.Context, epoch uint64, id BatchID) (*Sig
 			// Too far ahead to chase (WithCatchUpLimits), or nowhere to
 			// catch up from: refused without a fetch.
 			return nil, 0, &MissingStatesError{From: he + 1, To: epoch}
+		}
+		if st != nil && epoch == he && tooOld && (attempt > 0 || v.recentlySynced()) {
+			return nil, 0, &StaleStateError{Have: he, Got: epoch,
+				Reason: fmt.Sprintf("latest state was issued %s ago, more than the allowed %s", age.Round(time.Second), v.cfg.maxAge)}
 		}
 		if attempt == 2 {
 			switch {

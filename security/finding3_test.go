@@ -180,3 +180,46 @@ func (nilSource) LatestState(context.Context) (*roles.SignedState, error) { retu
 func (nilSource) States(context.Context, uint64, uint64) ([]roles.SignedState, error) {
 	return nil, nil
 }
+
+// TestFinding3HangingSourceIsBypassed: a trusted source that hangs delays a
+// catch-up only briefly once the other source has answered with a valid
+// state, and a source that lies is outvoted by one that does not.
+func TestFinding3HangingSourceIsBypassed(t *testing.T) {
+	ctx := t.Context()
+	w := newWorld(t)
+	idA := w.create(t, batch("a", 8, 1_000))
+	idB := w.create(t, batch("b", 8, 5_000))
+	hanging := newSlowSource(w.owner) // never opened
+	v := w.verifier(t, roles.WithTrustedSource(hanging), roles.WithStateSource(w.server))
+	_, err := w.owner.Revoke(ctx, idA)
+	require.NoError(t, err)
+	ahead, err := w.server.Answer(ctx, rangeQuery(idB))
+	require.NoError(t, err)
+	within(t, 3*time.Second, "a catch-up while the trusted source hangs", func() {
+		_, err := v.Verify(ctx, rangeQuery(idB), ahead)
+		require.NoError(t, err)
+	})
+	require.EqualValues(t, 1, v.State().State.Epoch)
+
+	// A source whose latest state is forged does not stop the catch-up.
+	_, err = w.owner.Revoke(ctx, idB)
+	require.NoError(t, err)
+	liar := lyingLatest{w.server}
+	v2 := w.verifier(t, roles.WithTrustedSource(w.owner), roles.WithStateSource(liar))
+	require.NoError(t, v2.Sync(ctx))
+	require.EqualValues(t, 2, v2.State().State.Epoch)
+}
+
+// lyingLatest serves a forged latest state (a far epoch, no valid
+// signature) and honest states otherwise.
+type lyingLatest struct{ roles.StateSource }
+
+func (l lyingLatest) LatestState(ctx context.Context) (*roles.SignedState, error) {
+	st, err := l.StateSource.LatestState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := *st
+	f.State.Epoch = 1 << 40
+	return &f, nil
+}
