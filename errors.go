@@ -28,6 +28,9 @@ var (
 	ErrBadProof = errs.ErrBadProof
 	// ErrWrongChallenge: an audit answered for another nonce.
 	ErrWrongChallenge = errs.ErrWrongChallenge
+	// ErrIncomplete: a stream answer that does not prove it covers exactly
+	// the live batches of its window.
+	ErrIncomplete = errs.ErrIncomplete
 	// ErrBadSignature: a header or state not signed by the owner.
 	ErrBadSignature = errs.ErrBadSignature
 	// ErrCRSMismatch: parameters other than the ones used or pinned.
@@ -62,4 +65,6 @@ type (
 	StaleStateError = roles.StaleStateError
 	// RevokedError names a revoked batch and the epoch that revoked it.
 	RevokedError = roles.RevokedError
+	// StreamConflictError reports a write that would break a stream's order.
+	StreamConflictError = roles.StreamConflictError
 )

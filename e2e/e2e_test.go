@@ -380,7 +380,9 @@ func testUpdate(t *testing.T, s *system) {
 	_, err = s.owner.Update(ctx, oldID, makeBatch("", 3, 10, 40_000))
 	require.ErrorIs(t, err, roles.ErrRevoked)
 	_, err = s.owner.Update(ctx, newID, makeBatch("elsewhere", 3, 10, 40_000))
-	require.ErrorIs(t, err, roles.ErrInvalidInput)
+	require.ErrorIs(t, err, roles.ErrConflict, "an update keeps the stream")
+	var sc *roles.StreamConflictError
+	require.ErrorAs(t, err, &sc)
 
 	// A second update makes version 2 at epoch 2.
 	nb2 := makeBatch("upd", 7, 11, 40_000)

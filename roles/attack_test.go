@@ -98,9 +98,25 @@ func newRig(t testing.TB, c *commitment.CRS, o rigOptions) *rig {
 	return &rig{ctx: ctx, l: l, store: store, pk: c.ProverKey(), signer: s, keys: l.Owner.Keys()}
 }
 
+// afterStream shifts a batch's timestamps, if needed, so that it starts
+// after the end of its stream (SPEC §11.1): tests reuse time ranges.
+func afterStream(o *roles.DataOwner, b *roles.Batch) *roles.Batch {
+	es := o.StreamEntries(b.Stream)
+	if len(es) == 0 || len(b.Timestamps) == 0 || b.Timestamps[0] > es[len(es)-1].T1 {
+		return b
+	}
+	shift := es[len(es)-1].T1 - b.Timestamps[0] + 1000
+	nb := *b
+	nb.Timestamps = make([]uint64, len(b.Timestamps))
+	for i, ts := range b.Timestamps {
+		nb.Timestamps[i] = ts + shift
+	}
+	return &nb
+}
+
 func (r *rig) create(t testing.TB, b *roles.Batch) roles.BatchID {
 	t.Helper()
-	sh, err := r.l.Owner.CreateBatch(r.ctx, b)
+	sh, err := r.l.Owner.CreateBatch(r.ctx, afterStream(r.l.Owner, b))
 	require.NoError(t, err)
 	id, err := sh.Header.Digest()
 	require.NoError(t, err)
@@ -276,7 +292,8 @@ func stateMsg(t testing.TB, s *roles.SignedState) []byte {
 	t.Helper()
 	d, err := s.State.Digest()
 	require.NoError(t, err)
-	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(s.IssuedAt)), []byte(s.KeyID))
+	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(s.IssuedAt)), []byte(s.KeyID),
+		s.Head.Root[:], hash.U64(s.Head.Streams), hash.U64(s.Head.Entries))
 	return m[:]
 }
 

@@ -21,6 +21,7 @@ var (
 	ErrUnknownBatch    = errs.ErrUnknownBatch
 	ErrConflict        = errs.ErrConflict
 	ErrWrongChallenge  = errs.ErrWrongChallenge
+	ErrIncomplete      = errs.ErrIncomplete
 	ErrNotFound        = errs.ErrNotFound
 	ErrUnavailable     = errs.ErrUnavailable
 	ErrClosed          = errs.ErrClosed
@@ -103,3 +104,20 @@ func (e *RevokedError) Error() string {
 
 // Unwrap returns ErrRevoked.
 func (e *RevokedError) Unwrap() error { return ErrRevoked }
+
+// StreamConflictError reports a write that would break a stream's
+// invariants (SPEC §11.1): a batch that overlaps a live one, starts before
+// the end of the stream, or an update that leaves its place. It wraps
+// ErrConflict.
+type StreamConflictError struct {
+	Stream string
+	Reason string
+	Batch  *BatchID // the entry it conflicts with, if any
+}
+
+func (e *StreamConflictError) Error() string {
+	return fmt.Sprintf("vds: stream %s: %s", Display(e.Stream), e.Reason)
+}
+
+// Unwrap returns ErrConflict.
+func (e *StreamConflictError) Unwrap() error { return ErrConflict }

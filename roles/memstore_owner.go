@@ -109,6 +109,20 @@ func (m *MemoryOwnerStore) Record(ctx context.Context, id BatchID) (*BatchRecord
 	return &r, nil
 }
 
+// Records implements OwnerStore.
+func (m *MemoryOwnerStore) Records(ctx context.Context) ([]BatchRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]BatchRecord, 0, len(m.records))
+	for _, r := range m.records {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // Commit implements OwnerStore.
 func (m *MemoryOwnerStore) Commit(ctx context.Context, tx *OwnerTx) error {
 	m.mu.Lock()

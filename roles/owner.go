@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,7 +88,8 @@ type DataOwner struct {
 	acc     *accumulator.SecretKey
 	keys    OwnerKeys
 	ownerID Hash
-	synced  bool // the storage server is known to hold everything acknowledged
+	synced  bool       // the storage server is known to hold everything acknowledged
+	streams *streamSet // every stream's entries, as committed in the store
 
 	listenersMu sync.Mutex
 	listeners   []*subscriber
@@ -310,8 +312,15 @@ func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, st
 		Signing:     []SigningKey{{ID: o.signer.KeyID(), Key: o.signer.Public()}},
 	}
 	o.ownerID = o.keys.ID()
+	recs, err := store.Records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if o.streams, err = streamsFromRecords(recs); err != nil {
+		return nil, err
+	}
 	if _, err := store.LatestState(ctx); errors.Is(err, ErrUnknownState) {
-		st, err := o.sign(ctx, State{Epoch: 0, Acc: codec.G1(accumulator.Initial())})
+		st, err := o.sign(ctx, State{Epoch: 0, Acc: codec.G1(accumulator.Initial())}, o.streams.head(), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -369,22 +378,25 @@ func (o *DataOwner) States(ctx context.Context, from, to uint64) ([]SignedState,
 	return o.store.States(ctx, from, to)
 }
 
-// sign fills in the CRS, owner and format of s and signs it now.
-func (o *DataOwner) sign(ctx context.Context, s State) (*SignedState, error) {
+// sign fills in the CRS, owner and format of s and signs it with the
+// stream head, now — or just after after (Unix milliseconds), so that a
+// re-signature is always later than the one it replaces.
+func (o *DataOwner) sign(ctx context.Context, s State, head StreamHead, after int64) (*SignedState, error) {
 	s.Format, s.CRS, s.Owner = FormatVersion, o.CRSDigest(), o.ownerID
 	d, err := s.Digest()
 	if err != nil {
 		return nil, err
 	}
-	st := &SignedState{State: s, IssuedAt: o.cfg.now().UnixMilli(), KeyID: o.signer.KeyID()}
-	if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID)); err != nil {
+	st := &SignedState{State: s, IssuedAt: max(o.cfg.now().UnixMilli(), after+1), Head: head, KeyID: o.signer.KeyID()}
+	if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head)); err != nil {
 		return nil, fmt.Errorf("vds: sign state: %w", err)
 	}
 	return st, nil
 }
 
-// nextState computes and signs the state that revokes id.
-func (o *DataOwner) nextState(ctx context.Context, id BatchID) (*SignedState, error) {
+// nextState computes and signs the state that revokes id, with the stream
+// head after the change.
+func (o *DataOwner) nextState(ctx context.Context, id BatchID, head StreamHead) (*SignedState, error) {
 	prev, err := o.store.LatestState(ctx)
 	if err != nil {
 		return nil, err
@@ -404,32 +416,30 @@ func (o *DataOwner) nextState(ctx context.Context, id BatchID) (*SignedState, er
 		Acc:     codec.G1(next),
 		Revoked: &Revocation{X: codec.Scalar(y), Batch: id},
 		Prev:    pd,
-	})
+	}, head, prev.IssuedAt)
+}
+
+// resign re-signs the latest state with a stream head (SPEC §11.2).
+func (o *DataOwner) resign(ctx context.Context, head StreamHead) (*SignedState, error) {
+	prev, err := o.store.LatestState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return o.sign(ctx, prev.State, head, prev.IssuedAt)
 }
 
 // Refresh re-signs the latest state with the current time, so verifiers
-// with a maximum state age keep accepting it (SPEC §6), and pushes it to the
-// storage server.
+// with a maximum state age keep accepting it (SPEC §6.1), and pushes it to
+// the listeners and the storage server.
 func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	// No sync first: verifiers must stay fresh while the storage server is
 	// down. A server that lacks earlier states refuses this one, and Sync
 	// sends them in order later.
-	prev, err := o.store.LatestState(ctx)
+	st, err := o.resign(ctx, o.streams.head())
 	if err != nil {
 		return nil, err
-	}
-	st, err := o.sign(ctx, prev.State)
-	if err != nil {
-		return nil, err
-	}
-	if st.IssuedAt <= prev.IssuedAt {
-		st.IssuedAt = prev.IssuedAt + 1
-		d, _ := st.State.Digest()
-		if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID)); err != nil {
-			return nil, err
-		}
 	}
 	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
 		return nil, err
@@ -442,11 +452,7 @@ func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 }
 
 // commitBatch commits to a batch and signs its header.
-func (o *DataOwner) commitBatch(ctx context.Context, b *Batch, seq uint64, version uint32) (*SignedHeader, *BatchData, error) {
-	enc, err := b.encode(o.pk.N(), o.cfg.limits)
-	if err != nil {
-		return nil, nil, err
-	}
+func (o *DataOwner) commitBatch(ctx context.Context, b *Batch, enc *encoded, seq uint64, version uint32) (*SignedHeader, *BatchData, error) {
 	times, cols := enc.times, enc.cols
 	k := len(cols)
 	data := &BatchData{Times: append([]uint64(nil), b.Timestamps...), Columns: make([]codec.ScalarVector, k), Gammas: make([]codec.Scalar, k)}
@@ -500,12 +506,52 @@ func (o *DataOwner) scalar() (fr.Element, error) {
 	return e, nil
 }
 
-// CreateBatch commits to a new batch, signs its header and stores it on the
-// storage server (create_batch of SPEC §8). The batch is durable in the
-// owner's store before it is sent; if the storage server cannot be reached
-// the returned error wraps the transport error, the header is still
-// returned, and the batch is sent again by Sync or the next operation.
+// StreamEntries returns the entries of a stream as the owner last committed
+// them (SPEC §11.1), in sequence order; nil for an unknown stream.
+func (o *DataOwner) StreamEntries(stream string) []StreamEntry {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.streams.entries[stream])
+}
+
+// Streams returns the names of the owner's streams, in bytewise order.
+func (o *DataOwner) Streams() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.streams.names()
+}
+
+// IngestResult is the outcome of DataOwner.Ingest.
+type IngestResult struct {
+	// Header is the signed header of the batch: the new one, or the one
+	// already stored with the same content.
+	Header *SignedHeader
+	// Existing is set when the stream already held a live batch with
+	// exactly this content (SPEC §11.1): nothing new was stored.
+	Existing bool
+}
+
+// CreateBatch is Ingest returning only the header: the new batch's, or that
+// of the live batch of the stream with exactly the same content.
 func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, error) {
+	r, err := o.Ingest(ctx, b)
+	if r == nil {
+		return nil, err
+	}
+	return r.Header, err
+}
+
+// Ingest commits to a new batch at the end of its stream, signs its header
+// and the state with the new stream head, and stores both on the storage
+// server (create_batch of SPEC §8, §11). It is safe to retry: a batch whose
+// content equals a live batch of the stream is not stored again (Existing
+// is set), and a batch that overlaps a live batch, or starts before the end
+// of the stream, fails with a *StreamConflictError. The batch is durable in
+// the owner's store before it is sent; if the storage server cannot be
+// reached the returned error wraps the transport error, the result is
+// still returned, and the batch is sent again by Sync or the next
+// operation.
+func (o *DataOwner) Ingest(ctx context.Context, b *Batch) (*IngestResult, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err := o.syncLocked(ctx); err != nil {
@@ -514,31 +560,76 @@ func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, e
 	if b == nil {
 		return nil, invalid("batch", "nil")
 	}
-	if _, err := b.encode(o.pk.N(), o.cfg.limits); err != nil {
-		return nil, err
-	}
-	seq, err := o.store.ReserveSeq(ctx, b.Stream)
+	enc, err := b.encode(o.pk.N(), o.cfg.limits)
 	if err != nil {
 		return nil, err
 	}
-	sh, data, err := o.commitBatch(ctx, b, seq, 0)
+	content, err := contentHash(b, enc)
+	if err != nil {
+		return nil, err
+	}
+	if id, ok := o.streams.content[b.Stream][content]; ok {
+		rec, err := o.store.Record(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if rec.RevokedAt == 0 && rec.Header != nil {
+			return &IngestResult{Header: rec.Header, Existing: true}, nil
+		}
+	}
+	t0, t1 := b.Timestamps[0], b.Timestamps[len(b.Timestamps)-1]
+	es := o.streams.entries[b.Stream]
+	if err := placeNew(b.Stream, es, t0, t1); err != nil {
+		return nil, err
+	}
+	seq := uint64(len(es))
+	sh, data, err := o.commitBatch(ctx, b, enc, seq, 0)
 	if err != nil {
 		return nil, err
 	}
 	id, _ := sh.Header.Digest()
-	req := &StoreBatchRequest{Header: *sh, Data: *data}
-	enc, err := codec.Default().Marshal(req)
+	next := o.streams.clone()
+	next.put(b.Stream, StreamEntry{Seq: seq, Batch: id, T0: t0, T1: t1})
+	next.addContent(b.Stream, content, id)
+	st, err := o.resign(ctx, next.head())
 	if err != nil {
 		return nil, err
 	}
-	rec := BatchRecord{ID: id, Stream: b.Stream, Seq: seq}
-	if err := o.store.Commit(ctx, &OwnerTx{Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: enc}}}); err != nil {
+	req := &StoreBatchRequest{Header: *sh, Data: *data, State: st}
+	reqBytes, err := codec.Default().Marshal(req)
+	if err != nil {
 		return nil, err
 	}
-	if err := o.storage.StoreBatch(ctx, req); err != nil {
-		return sh, o.push(err)
+	rec := BatchRecord{ID: id, Stream: b.Stream, Seq: seq, T0: t0, T1: t1, Content: content, Header: sh}
+	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: reqBytes}}}); err != nil {
+		return nil, err
 	}
-	return sh, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}})
+	o.streams = next
+	res := &IngestResult{Header: sh}
+	o.publish(ctx, st)
+	if err := o.storage.StoreBatch(ctx, req); err != nil {
+		return res, o.push(err)
+	}
+	return res, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}})
+}
+
+// placeNew checks that a batch spanning t0..t1 can be appended to a stream
+// with entries es (SPEC §11.1): it overlaps no live entry and starts after
+// the last entry.
+func placeNew(stream string, es []StreamEntry, t0, t1 uint64) error {
+	for i := len(es) - 1; i >= 0 && es[i].T1 >= t0; i-- {
+		if e := es[i]; !e.Revoked && e.T0 <= t1 {
+			id := e.Batch
+			return &StreamConflictError{Stream: stream, Batch: &id,
+				Reason: fmt.Sprintf("the batch (t=%d..%d) overlaps batch %s (seq %d, t=%d..%d)", t0, t1, id, e.Seq, e.T0, e.T1)}
+		}
+	}
+	if n := len(es); n > 0 && t0 <= es[n-1].T1 {
+		last := es[n-1]
+		return &StreamConflictError{Stream: stream,
+			Reason: fmt.Sprintf("the batch starts at t=%d, before the end of the stream (seq %d ends at t=%d): new batches go at the end; to replace a batch, update it", t0, last.Seq, last.T1)}
+	}
+	return nil
 }
 
 // push records that the storage server may lack something and wraps the
@@ -548,12 +639,13 @@ func (o *DataOwner) push(err error) error {
 		return nil
 	}
 	o.synced = false
-	return fmt.Errorf("vds: saved by the owner, not yet acknowledged by the storage server (retried by Sync): %w", err)
+	return fmt.Errorf("vds: saved by the owner, not yet acknowledged by the storage server (retried by Sync; re-running the same request is safe): %w", err)
 }
 
 // Revoke revokes a batch (revoke_batch of SPEC §8): it signs the state of the
-// next epoch, whose accumulator value includes the batch's element, stores
-// it, and applies it on the storage server.
+// next epoch, whose accumulator value includes the batch's element and whose
+// stream head marks the entry revoked, stores it, and applies it on the
+// storage server.
 func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -564,7 +656,14 @@ func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error
 	if err != nil {
 		return nil, err
 	}
-	st, err := o.nextState(ctx, id)
+	next := o.streams.clone()
+	if es := next.entries[rec.Stream]; rec.Seq < uint64(len(es)) && es[rec.Seq].Batch == id {
+		e := es[rec.Seq]
+		e.Revoked = true
+		next.put(rec.Stream, e)
+		delete(next.content[rec.Stream], rec.Content)
+	}
+	st, err := o.nextState(ctx, id, next.head())
 	if err != nil {
 		return nil, err
 	}
@@ -572,6 +671,7 @@ func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec}}); err != nil {
 		return nil, err
 	}
+	o.streams = next
 	// Verifiers learn of the revocation first: until the storage server has
 	// the state too, its answers are stale for them (fail closed).
 	o.publish(ctx, st)
@@ -592,12 +692,107 @@ func (o *DataOwner) liveRecord(ctx context.Context, id BatchID) (*BatchRecord, e
 	return rec, nil
 }
 
+// UpdatePlan is what an update would change (DataOwner.CheckUpdate).
+type UpdatePlan struct {
+	Stream         string
+	Seq            uint64
+	OldBatch       BatchID
+	OldVersion     uint32
+	NewVersion     uint32
+	OldT0, OldT1   uint64
+	NewT0, NewT1   uint64
+	OldRows        uint32
+	NewRows        uint32
+	Columns        []ColumnInfo // unchanged by the update
+	NeighbourLimit [2]*uint64   // the previous entry's t1 and the next one's t0, if any
+}
+
+// CheckUpdate checks that b can replace batch id (SPEC §11.1, item 3) and
+// returns what the update would change, without changing anything.
+func (o *DataOwner) CheckUpdate(ctx context.Context, id BatchID, b *Batch) (*UpdatePlan, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	plan, _, _, _, err := o.planUpdate(ctx, id, b)
+	return plan, err
+}
+
+// planUpdate checks an update and returns its plan, the old record, the
+// new batch (with its stream filled in) encoded, and its content hash.
+func (o *DataOwner) planUpdate(ctx context.Context, id BatchID, b *Batch) (*UpdatePlan, *BatchRecord, *encoded, Hash, error) {
+	fail := func(err error) (*UpdatePlan, *BatchRecord, *encoded, Hash, error) { return nil, nil, nil, Hash{}, err }
+	if b == nil {
+		return fail(invalid("batch", "nil"))
+	}
+	rec, err := o.liveRecord(ctx, id)
+	if err != nil {
+		return fail(err)
+	}
+	if b.Stream == "" {
+		b.Stream = rec.Stream
+	}
+	if b.Stream != rec.Stream {
+		return fail(&StreamConflictError{Stream: b.Stream, Batch: &id,
+			Reason: fmt.Sprintf("an update keeps the stream: batch %s is in stream %s", id, Display(rec.Stream))})
+	}
+	enc, err := b.encode(o.pk.N(), o.cfg.limits)
+	if err != nil {
+		return fail(err)
+	}
+	content, err := contentHash(b, enc)
+	if err != nil {
+		return fail(err)
+	}
+	if content == rec.Content {
+		return fail(invalid("update", "the new version of batch %s has the same content as the current one: nothing to update", id))
+	}
+	if rec.Header == nil {
+		return fail(fmt.Errorf("vds: the owner has no header of batch %s: %w", id, ErrNotFound))
+	}
+	old := &rec.Header.Header
+	if len(old.Columns) != len(b.Columns) {
+		return fail(&StreamConflictError{Stream: rec.Stream, Batch: &id,
+			Reason: fmt.Sprintf("an update keeps the columns: %d columns, the batch has %d", len(b.Columns), len(old.Columns))})
+	}
+	for i, c := range b.Columns {
+		oc := old.Columns[i]
+		if c.Name != oc.Name || c.Scale != oc.Scale || enc.bits[i] != oc.Bits {
+			return fail(&StreamConflictError{Stream: rec.Stream, Batch: &id,
+				Reason: fmt.Sprintf("an update keeps the column names, scales and bounds: column %d is %s (scale %d, %d bits), the batch has %s (scale %d, %d bits)",
+					i+1, Display(c.Name), c.Scale, enc.bits[i], Display(oc.Name), oc.Scale, oc.Bits)})
+		}
+	}
+	t0, t1 := b.Timestamps[0], b.Timestamps[len(b.Timestamps)-1]
+	plan := &UpdatePlan{Stream: rec.Stream, Seq: rec.Seq, OldBatch: id, OldVersion: rec.Version, NewVersion: rec.Version + 1,
+		OldT0: rec.T0, OldT1: rec.T1, NewT0: t0, NewT1: t1, OldRows: old.Rows, NewRows: uint32(len(b.Timestamps)),
+		Columns: append([]ColumnInfo(nil), old.Columns...)}
+	es := o.streams.entries[rec.Stream]
+	if rec.Seq > 0 && rec.Seq-1 < uint64(len(es)) {
+		p := es[rec.Seq-1]
+		plan.NeighbourLimit[0] = &p.T1
+		if t0 <= p.T1 {
+			return fail(&StreamConflictError{Stream: rec.Stream, Batch: &p.Batch,
+				Reason: fmt.Sprintf("the new version starts at t=%d, not after the previous batch (seq %d ends at t=%d)", t0, p.Seq, p.T1)})
+		}
+	}
+	if rec.Seq+1 < uint64(len(es)) {
+		nx := es[rec.Seq+1]
+		plan.NeighbourLimit[1] = &nx.T0
+		if t1 >= nx.T0 {
+			return fail(&StreamConflictError{Stream: rec.Stream, Batch: &nx.Batch,
+				Reason: fmt.Sprintf("the new version ends at t=%d, not before the next batch (seq %d starts at t=%d)", t1, nx.Seq, nx.T0)})
+		}
+	}
+	return plan, rec, enc, content, nil
+}
+
 // Update replaces a batch by a new version (update_batch of SPEC §8): the old
-// version is revoked and the new one, with the same stream and sequence
-// number and the next version number, is stored — as one operation that
-// survives a crash in between (it is durable in the owner's store as one
-// transaction and applied on the storage server as one). b.Stream may be
-// empty; otherwise it must be the old version's stream.
+// version is revoked and the new one, with the same stream, sequence number,
+// columns, scales and bounds, a time range still between its neighbours and
+// the next version number, is stored — as one operation that survives a
+// crash in between (it is durable in the owner's store as one transaction
+// and applied on the storage server as one). b.Stream may be empty;
+// otherwise it must be the old version's stream. Anything else fails with
+// a *StreamConflictError or an *InputError, changing nothing.
 func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHeader, *SignedState, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -607,37 +802,37 @@ func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHe
 	if b == nil {
 		return nil, nil, invalid("batch", "nil")
 	}
-	rec, err := o.liveRecord(ctx, id)
+	nb := *b
+	_, rec, enc, content, err := o.planUpdate(ctx, id, &nb)
 	if err != nil {
 		return nil, nil, err
 	}
-	nb := *b
-	if nb.Stream == "" {
-		nb.Stream = rec.Stream
-	}
-	if nb.Stream != rec.Stream {
-		return nil, nil, invalid("batch", "stream %q, the batch being updated is in %q", nb.Stream, rec.Stream)
-	}
-	sh, data, err := o.commitBatch(ctx, &nb, rec.Seq, rec.Version+1)
+	sh, data, err := o.commitBatch(ctx, &nb, enc, rec.Seq, rec.Version+1)
 	if err != nil {
 		return nil, nil, err
 	}
 	newID, _ := sh.Header.Digest()
-	st, err := o.nextState(ctx, id)
+	t0, t1 := nb.Timestamps[0], nb.Timestamps[len(nb.Timestamps)-1]
+	next := o.streams.clone()
+	next.put(rec.Stream, StreamEntry{Seq: rec.Seq, Version: rec.Version + 1, Batch: newID, T0: t0, T1: t1})
+	delete(next.content[rec.Stream], rec.Content)
+	next.addContent(rec.Stream, content, newID)
+	st, err := o.nextState(ctx, id, next.head())
 	if err != nil {
 		return nil, nil, err
 	}
 	req := &UpdateBatchRequest{State: *st, Header: *sh, Data: *data}
-	enc, err := codec.Default().Marshal(req)
+	reqBytes, err := codec.Default().Marshal(req)
 	if err != nil {
 		return nil, nil, err
 	}
 	rec.RevokedAt = st.State.Epoch
-	newRec := BatchRecord{ID: newID, Stream: rec.Stream, Seq: rec.Seq, Version: rec.Version + 1}
+	newRec := BatchRecord{ID: newID, Stream: rec.Stream, Seq: rec.Seq, Version: rec.Version + 1, T0: t0, T1: t1, Content: content, Header: sh}
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec, newRec},
-		PutPending: []PendingOp{{ID: newID, Kind: PendingUpdate, Request: enc}}}); err != nil {
+		PutPending: []PendingOp{{ID: newID, Kind: PendingUpdate, Request: reqBytes}}}); err != nil {
 		return nil, nil, err
 	}
+	o.streams = next
 	o.publish(ctx, st)
 	if err := o.storage.UpdateBatch(ctx, req); err != nil {
 		return sh, st, o.push(err)

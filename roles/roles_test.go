@@ -131,7 +131,7 @@ func TestRevokeAndUpdate(t *testing.T) {
 	l := newLocal(t)
 	var ids []roles.BatchID
 	for i := range 3 {
-		sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 8, uint64(i)))
+		sh, err := l.Owner.CreateBatch(ctx, afterStream(l.Owner, sampleBatch("s", 8, uint64(i))))
 		require.NoError(t, err)
 		id, _ := sh.Header.Digest()
 		ids = append(ids, id)
@@ -152,6 +152,10 @@ func TestRevokeAndUpdate(t *testing.T) {
 		require.NoError(t, err)
 	}
 	nb := sampleBatch("s", 5, 99)
+	es := l.Owner.StreamEntries("s")
+	for i := range nb.Timestamps { // between its neighbours: after seq 1
+		nb.Timestamps[i] += es[1].T1 + 10 - 1000
+	}
 	sh, st, err := l.Owner.Update(ctx, ids[2], nb)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, st.State.Epoch)

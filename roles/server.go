@@ -155,7 +155,7 @@ func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) erro
 	if err != nil {
 		return err
 	}
-	if err := verifySig(owner, st.KeyID, stateMessage(d, st.IssuedAt, st.KeyID), st.Sig); err != nil {
+	if err := verifySig(owner, st.KeyID, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head), st.Sig); err != nil {
 		return fmt.Errorf("vds: state of epoch %d: %w", s.Epoch, err)
 	}
 	return nil
@@ -247,14 +247,27 @@ func checkCommitments(pk *commitment.ProverKey, h *Header, d *BatchData) error {
 }
 
 // StoreBatch stores a new batch (store_batch of SPEC §8) after checking the
-// owner's signature, the header and the data. Storing the same batch twice
-// is a no-op.
+// owner's signature, the header and the data, with the owner's state that
+// includes it. Storing the same batch twice is a no-op.
 func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) error {
 	b, err := s.checkBatch(req.Header, req.Data)
 	if err != nil {
 		return err
 	}
-	return s.store.PutBatch(ctx, b)
+	if req.State == nil {
+		return s.store.PutBatch(ctx, b)
+	}
+	// The owner's state re-signed with the stream head that includes the
+	// batch (SPEC §11.2): stored with the batch, atomically — unless a later
+	// state, which includes the batch too, is already held.
+	if err := verifyState(req.State, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
+		return err
+	}
+	latest, err := s.store.LatestState(ctx)
+	if err == nil && !newer(req.State, latest) {
+		return s.store.PutBatch(ctx, b)
+	}
+	return s.store.UpdateBatch(ctx, req.State, b)
 }
 
 func (s *StorageServer) checkBatch(sh SignedHeader, d BatchData) (*StoredBatch, error) {

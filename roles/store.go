@@ -152,6 +152,12 @@ type BatchRecord struct {
 	Seq       uint64  `cbor:"seq"`
 	Version   uint32  `cbor:"ver"`
 	RevokedAt uint64  `cbor:"rev,omitempty"`
+	T0        uint64  `cbor:"t0"`      // first timestamp
+	T1        uint64  `cbor:"t1"`      // last timestamp
+	Content   Hash    `cbor:"content"` // H("vds/v1/content", …) of SPEC §11.1
+	// Header is the batch's signed header, so that re-ingesting the same
+	// content can return it.
+	Header *SignedHeader `cbor:"hdr,omitempty"`
 }
 
 // PendingKind says what a pending operation sends to the storage server.
@@ -195,9 +201,14 @@ type OwnerStore interface {
 	States(ctx context.Context, from, to uint64) ([]SignedState, error)
 	// ReserveSeq returns the next unused sequence number of a stream and
 	// marks it used.
+	//
+	// Deprecated: the DataOwner derives sequence numbers from its records
+	// (SPEC §11.1: gap-free), so that a crash never leaves a hole.
 	ReserveSeq(ctx context.Context, stream string) (uint64, error)
 	// Record returns the record of a batch, or ErrUnknownBatch.
 	Record(ctx context.Context, id BatchID) (*BatchRecord, error)
+	// Records returns every batch record, in no particular order.
+	Records(ctx context.Context) ([]BatchRecord, error)
 	// Commit applies tx atomically. A state out of order fails with a
 	// *MissingStatesError (gap) or ErrConflict (epoch already held with a
 	// different digest); re-signing the latest state with a later issue

@@ -130,18 +130,22 @@ func (s *State) Digest() (Hash, error) {
 	return hash.Sum(hash.TagState, b), nil
 }
 
-// SignedState is a state with its issue time and the owner's signature over
-// H("vds/v1/state-sig", state digest, issued_at, key id).
+// SignedState is a state with its issue time, the owner's streams at that
+// time (SPEC §11.2) and the owner's signature over
+// H("vds/v1/state-sig", state digest, issued_at, key id, head root,
+// head streams, head entries).
 type SignedState struct {
-	State    State  `cbor:"s"`
-	IssuedAt int64  `cbor:"iat"` // Unix milliseconds
-	KeyID    string `cbor:"kid"`
-	Sig      []byte `cbor:"sig"`
+	State    State      `cbor:"s"`
+	IssuedAt int64      `cbor:"iat"` // Unix milliseconds
+	Head     StreamHead `cbor:"head"`
+	KeyID    string     `cbor:"kid"`
+	Sig      []byte     `cbor:"sig"`
 }
 
-// signedMessage returns what the owner signs for a state.
-func stateMessage(d Hash, issuedAt int64, keyID string) []byte {
-	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(issuedAt)), []byte(keyID))
+// stateMessage returns what the owner signs for a state.
+func stateMessage(d Hash, issuedAt int64, keyID string, head *StreamHead) []byte {
+	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(issuedAt)), []byte(keyID),
+		head.Root[:], hash.U64(head.Streams), hash.U64(head.Entries))
 	return m[:]
 }
 
@@ -214,10 +218,13 @@ type BatchData struct {
 	TimeGamma codec.Scalar         `cbor:"tg"`
 }
 
-// StoreBatchRequest asks the storage server to store a new batch.
+// StoreBatchRequest asks the storage server to store a new batch, with
+// the owner's latest state re-signed with the stream head that includes it
+// (SPEC §11.2).
 type StoreBatchRequest struct {
 	Header SignedHeader `cbor:"hdr"`
 	Data   BatchData    `cbor:"data"`
+	State  *SignedState `cbor:"state,omitempty"`
 }
 
 // UpdateBatchRequest asks the storage server to apply the state that

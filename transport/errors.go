@@ -20,7 +20,7 @@ type WireError struct {
 	Got     uint64         `cbor:"got,omitempty"`
 	Batch   *roles.BatchID `cbor:"batch,omitempty"` // RevokedError
 	Epoch   uint64         `cbor:"epoch,omitempty"`
-	Field   string         `cbor:"field,omitempty"` // InputError
+	Field   string         `cbor:"field,omitempty"` // InputError; StreamConflictError's stream
 	Reason  string         `cbor:"reason,omitempty"`
 	Kind    string         `cbor:"kind,omitempty"` // which typed error, if any
 }
@@ -32,6 +32,7 @@ var codes = []struct {
 	err  error
 }{
 	{"wrong_challenge", errs.ErrWrongChallenge},
+	{"incomplete", errs.ErrIncomplete},
 	{"identity", errs.ErrIdentity},
 	{"invalid_point", errs.ErrInvalidPoint},
 	{"non_canonical", errs.ErrNonCanonical},
@@ -79,6 +80,7 @@ func ToWire(err error) *WireError {
 	var st *roles.StaleStateError
 	var rv *roles.RevokedError
 	var in *roles.InputError
+	var sc *roles.StreamConflictError
 	switch {
 	case errors.As(err, &ms):
 		w.Kind, w.From, w.To = "missing_states", ms.From, ms.To
@@ -89,6 +91,8 @@ func ToWire(err error) *WireError {
 		w.Kind, w.Batch, w.Epoch = "revoked", &b, rv.Epoch
 	case errors.As(err, &in):
 		w.Kind, w.Field, w.Reason = "input", in.Field, in.Reason
+	case errors.As(err, &sc):
+		w.Kind, w.Field, w.Reason, w.Batch = "stream_conflict", sc.Stream, sc.Reason, sc.Batch
 	}
 	return w
 }
@@ -125,6 +129,8 @@ func (w *WireError) Err() error {
 			e.Batch = *w.Batch
 		}
 		return e
+	case "stream_conflict":
+		return &roles.StreamConflictError{Stream: w.Field, Reason: w.Reason, Batch: w.Batch}
 	case "input":
 		if s == nil {
 			s = errs.ErrInvalidInput

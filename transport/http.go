@@ -87,7 +87,7 @@ func httpStatus(code string) int {
 		return http.StatusBadRequest
 	case "too_large":
 		return http.StatusRequestEntityTooLarge
-	case "bad_proof", "wrong_challenge", "bad_signature", "crs_mismatch":
+	case "bad_proof", "wrong_challenge", "incomplete", "bad_signature", "crs_mismatch":
 		return http.StatusUnprocessableEntity
 	case "revoked":
 		return http.StatusGone

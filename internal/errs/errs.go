@@ -57,6 +57,9 @@ var (
 	ErrConflict = New("vds: conflicting object already stored", nil)
 	// ErrWrongChallenge: an audit answer for another challenge (stale nonce).
 	ErrWrongChallenge = New("vds: answer is for another challenge", ErrBadProof)
+	// ErrIncomplete: a stream answer that does not prove it covers exactly
+	// the live batches of its window (SPEC §11.3).
+	ErrIncomplete = New("vds: answer is not provably complete", ErrBadProof)
 	// ErrNotFound: a store has no such record.
 	ErrNotFound = New("vds: not found", nil)
 	// ErrUnavailable: a peer could not be reached; the call may be retried.

@@ -92,6 +92,25 @@ func (s *Store) Record(ctx context.Context, id roles.BatchID) (*roles.BatchRecor
 	return r, nil
 }
 
+// Records implements roles.OwnerStore.
+func (s *Store) Records(ctx context.Context) ([]roles.BatchRecord, error) {
+	var out []roles.BatchRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bRecord).ForEach(func(k, v []byte) error {
+			r, err := decode[roles.BatchRecord]("batch record", v)
+			if err != nil {
+				return err
+			}
+			out = append(out, *r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Commit implements roles.OwnerStore: the whole transaction is one bbolt
 // write transaction, so either all of it is on disk or none of it. The
 // state goes into the file's one chain with all its effects (accumulator

@@ -36,11 +36,11 @@ func TestWithRoles(t *testing.T) {
 				require.NoError(t, err)
 				return l, func() { require.NoError(t, o.Close()); require.NoError(t, s.Close()) }
 			}
-			batch := func(rows int, base int64) *roles.Batch {
+			batch := func(rows int, base int64, t0 uint64) *roles.Batch {
 				b := &roles.Batch{Stream: "meters", Timestamps: make([]uint64, rows)}
 				c := roles.Column{Name: "kwh", Values: make([]int64, rows)}
 				for i := range rows {
-					b.Timestamps[i] = 1000 + uint64(i)
+					b.Timestamps[i] = t0 + uint64(i)
 					c.Values[i] = base + int64(i)
 				}
 				b.Columns = []roles.Column{c}
@@ -57,7 +57,7 @@ func TestWithRoles(t *testing.T) {
 			l, closeAll := open()
 			var ids []roles.BatchID
 			for i := range 3 {
-				sh, err := l.Owner.CreateBatch(ctx, batch(8, int64(100*i)))
+				sh, err := l.Owner.CreateBatch(ctx, batch(8, int64(100*i), 1000+uint64(i)*1000))
 				require.NoError(t, err)
 				id, err := sh.Header.Digest()
 				require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestWithRoles(t *testing.T) {
 			}
 			_, err := l.Owner.Revoke(ctx, ids[0])
 			require.NoError(t, err)
-			sh, st, err := l.Owner.Update(ctx, ids[1], batch(4, 1000))
+			sh, st, err := l.Owner.Update(ctx, ids[1], batch(4, 1000, 2000)) // in the place of ids[1]
 			require.NoError(t, err)
 			require.EqualValues(t, 2, st.State.Epoch)
 			updated, err := sh.Header.Digest()
@@ -87,7 +87,7 @@ func TestWithRoles(t *testing.T) {
 			got, err = sum(l, updated, 4)
 			require.NoError(t, err)
 			require.EqualValues(t, 4006, got)
-			sh, st, err = l.Owner.Update(ctx, ids[2], batch(2, 5))
+			sh, st, err = l.Owner.Update(ctx, ids[2], batch(2, 5, 3000))
 			require.NoError(t, err)
 			require.EqualValues(t, 3, st.State.Epoch)
 			again, err := sh.Header.Digest()

@@ -169,7 +169,9 @@ func sysLogReplay(t *testing.T, dir string, round int) {
 }
 
 // sysBatch returns the batch of a seed: 1–8 rows from timestamp t0 on,
-// strictly increasing, and 1–3 columns of random values.
+// strictly increasing, spanning at most 70, and three columns of random
+// values (one schema for the stream, so that any batch can update any
+// other).
 func sysBatch(seed, t0 uint64) *roles.Batch {
 	r := mrand.New(mrand.NewPCG(seed, 0x5eed))
 	rows := 1 + r.IntN(8)
@@ -179,8 +181,8 @@ func sysBatch(seed, t0 uint64) *roles.Batch {
 		b.Timestamps[i] = t
 		t += 1 + uint64(r.IntN(10))
 	}
-	for c := range 1 + r.IntN(3) {
-		col := roles.Column{Name: fmt.Sprintf("c%d", c), Scale: uint8(r.IntN(3)), Values: make([]int64, rows)}
+	for c := range 3 {
+		col := roles.Column{Name: fmt.Sprintf("c%d", c), Scale: uint8(c), Values: make([]int64, rows)}
 		for i := range col.Values {
 			col.Values[i] = r.Int64N(2_000_001) - 1_000_000
 		}
@@ -216,16 +218,21 @@ func newSysDriver(ctx context.Context, l *roles.Local, round int) (*sysDriver, e
 		if !bi.Revoked {
 			d.live = append(d.live, bi.ID)
 		}
-		d.next = max(d.next, bi.LastTime+1)
+		d.next = max(d.next, bi.LastTime+sysGap)
 	}
 	return d, nil
 }
+
+// sysGap separates consecutive batches: more than a batch spans, so an
+// update can reuse the old version's first timestamp and stay before the
+// next batch (SPEC §11.1).
+const sysGap = 100
 
 func (d *sysDriver) batch() (*roles.Batch, uint64, uint64) {
 	seed, t0 := d.seed, d.next
 	d.seed++
 	b := sysBatch(seed, t0)
-	d.next = b.Timestamps[len(b.Timestamps)-1] + 1
+	d.next = b.Timestamps[len(b.Timestamps)-1] + sysGap
 	return b, seed, t0
 }
 
@@ -253,7 +260,13 @@ func (d *sysDriver) step(ctx context.Context) (string, error) {
 	case r < 8 && len(d.live) > 0: // update
 		k := d.rng.IntN(len(d.live))
 		old := d.live[k]
-		b, seed, t0 := d.batch()
+		oh, err := d.l.Server.Header(ctx, old)
+		if err != nil {
+			return "", fmt.Errorf("Header %s: %w", old.Short(), err)
+		}
+		seed, t0 := d.seed, oh.Header.FirstTime // in the old version's place
+		d.seed++
+		b := sysBatch(seed, t0)
 		sh, st, err := d.l.Owner.Update(ctx, old, b)
 		if err != nil {
 			return "", fmt.Errorf("Update %s: %w", old.Short(), err)
