@@ -281,3 +281,69 @@ func checkG2(p *bls.G2Affine, what string) error {
 	}
 	return nil
 }
+
+// ColumnTerm is one G1 side of an aggregated equation: Σ_k S_k·C_k paired
+// with Ŵ of the weights W (SPEC §11.4). Terms of batches opened under the
+// same weights belong in one ColumnTerm: they cost one MSM and one pair.
+type ColumnTerm struct {
+	C []bls.G1Affine
+	S []fr.Element
+	W Weights
+}
+
+// TimeTerm is one G2 commitment of an aggregated equation: S·W paired with
+// C, for W = Σ wᵢ·g_{n+1−i} of the weights W.
+type TimeTerm struct {
+	C bls.G2Affine
+	S fr.Element
+	W Weights
+}
+
+// AddAggregate adds the one equation of an aggregated opening of many
+// batches (SPEC §11.4):
+//
+//	Π_j e(Σ_k s_{j,k} C_{j,k}, Ŵ_j) · Π_m e(s_m W_m, Ĉ_m) = e(π, ĝ) · Z^x
+//
+// The commitments (G1 and G2) must have been checked by the caller, as for
+// AddColumnsPrechecked (they come from verified headers); the proof is
+// checked here.
+func (b *Batch) AddAggregate(cols []ColumnTerm, times []TimeTerm, x *fr.Element, proof *bls.G1Affine) error {
+	if err := checkG1(proof, "proof"); err != nil {
+		return err
+	}
+	if len(cols)+len(times) == 0 {
+		return fmt.Errorf("commitment: an aggregate of nothing: %w", ErrInvalidInput)
+	}
+	b.chk.Equation()
+	for i := range cols {
+		t := &cols[i]
+		if len(t.C) == 0 || len(t.C) != len(t.S) {
+			return fmt.Errorf("commitment: %d commitments and %d coefficients: %w", len(t.C), len(t.S), ErrInvalidInput)
+		}
+		if err := t.W.Check(b.vk.n); err != nil {
+			return err
+		}
+		wHat, err := b.vk.weightsG2(t.W)
+		if err != nil {
+			return err
+		}
+		if err := b.chk.AddCombination(t.C, t.S, &wHat); err != nil {
+			return fmt.Errorf("commitment: %w", err)
+		}
+	}
+	for i := range times {
+		t := &times[i]
+		if err := t.W.Check(b.vk.n); err != nil {
+			return err
+		}
+		wG1, err := b.vk.weightsG1(t.W)
+		if err != nil {
+			return err
+		}
+		if err := b.chk.AddCombination([]bls.G1Affine{wG1}, []fr.Element{t.S}, &t.C); err != nil {
+			return fmt.Errorf("commitment: %w", err)
+		}
+	}
+	b.addProofAndValue(proof, x)
+	return nil
+}
