@@ -18,14 +18,15 @@ import (
 var roleSizes = []int{1024, 65536}
 
 // randomBatch returns a batch of n rows and c columns with millisecond
-// timestamps and random full-width values (|v| < r/2, either sign): the
-// worst case for the multi-exponentiations.
+// timestamps and random values as wide as a column of n rows may declare
+// (|v| < 2^MaxColumnBits(n), either sign; SPEC §5): the worst case for the
+// multi-exponentiations that real data allows.
 func randomBatch(n, c int) *roles.Batch {
 	b := &roles.Batch{Stream: "bench", Timestamps: make([]uint64, n)}
 	for i := range b.Timestamps {
 		b.Timestamps[i] = 1_700_000_000_000 + uint64(i)*1000
 	}
-	half := new(big.Int).Rsh(fr.Modulus(), 1)
+	half := new(big.Int).Lsh(big.NewInt(1), uint(roles.MaxColumnBits(n)))
 	for k := range c {
 		col := roles.Column{Name: fmt.Sprintf("c%d", k), Big: make([]*big.Int, n)}
 		for i := range col.Big {
