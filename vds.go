@@ -97,6 +97,19 @@ type (
 	Result = roles.Result
 	// Value is a verified value with its decimal scale.
 	Value = roles.Value
+	// IngestResult is the outcome of an ingest: the batch's header, and
+	// whether the stream already held exactly this content.
+	IngestResult = roles.IngestResult
+	// StreamQuery asks for verified sums over a time window of a stream.
+	StreamQuery = roles.StreamQuery
+	// StreamAnswer is a server's answer to a StreamQuery, with its
+	// completeness proof.
+	StreamAnswer = roles.StreamAnswer
+	// StreamResult is a verified stream answer: exact totals, and the
+	// batches and rows they cover.
+	StreamResult = roles.StreamResult
+	// StreamEntry is one batch of a stream as the owner signs it.
+	StreamEntry = roles.StreamEntry
 )
 
 // Query kinds (SPEC §7).

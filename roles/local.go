@@ -57,3 +57,13 @@ func (l *Local) Query(ctx context.Context, q *Query) (*Result, error) {
 }
 
 type deferredStorage struct{ StorageClient }
+
+// QueryStream asks the server about a stream's time window and verifies its
+// answer (SPEC §11).
+func (l *Local) QueryStream(ctx context.Context, q *StreamQuery) (*StreamResult, error) {
+	ans, err := l.Server.AnswerStream(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return l.Verifier.VerifyStream(ctx, q, ans)
+}
