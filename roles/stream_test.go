@@ -206,3 +206,112 @@ func TestCheckEntries(t *testing.T) {
 		require.ErrorIs(t, roles.CheckEntries(c.first, cp), roles.ErrIncomplete)
 	}
 }
+
+// flakyStorage fails every call while down.
+type flakyStorage struct {
+	roles.StorageClient
+	down bool
+}
+
+func (f *flakyStorage) StoreBatch(ctx context.Context, r *roles.StoreBatchRequest) error {
+	if f.down {
+		return roles.ErrUnavailable
+	}
+	return f.StorageClient.StoreBatch(ctx, r)
+}
+
+func (f *flakyStorage) ApplyState(ctx context.Context, st *roles.SignedState) error {
+	if f.down {
+		return roles.ErrUnavailable
+	}
+	return f.StorageClient.ApplyState(ctx, st)
+}
+
+func (f *flakyStorage) LatestState(ctx context.Context) (*roles.SignedState, error) {
+	if f.down {
+		return nil, roles.ErrUnavailable
+	}
+	return f.StorageClient.LatestState(ctx)
+}
+
+// TestStreamRetrySafe: an ingest interrupted after the owner saved the
+// batch (the storage server down) and run again stores nothing twice; once
+// the server is back, it holds every batch exactly once and stream answers
+// verify.
+func TestStreamRetrySafe(t *testing.T) {
+	ctx := context.Background()
+	ostore := roles.NewMemoryOwnerStore()
+	flaky := &flakyStorage{}
+	o, err := roles.NewDataOwner(ctx, testCRS(t), ostore, flakyPlaceholder{flaky})
+	require.NoError(t, err)
+	s, err := roles.NewStorageServer(testCRS(t), o.Keys(), roles.NewMemoryServerStore())
+	require.NoError(t, err)
+	flaky.StorageClient = s
+	require.NoError(t, o.Sync(ctx))
+
+	batches := []*roles.Batch{streamBatch("r", 4, 100, 1), streamBatch("r", 4, 200, 2), streamBatch("r", 4, 300, 3)}
+	r0, err := o.Ingest(ctx, batches[0])
+	require.NoError(t, err)
+	flaky.down = true
+	r1, err := o.Ingest(ctx, batches[1])
+	require.ErrorIs(t, err, roles.ErrUnavailable)
+	require.Contains(t, err.Error(), "saved by the owner")
+	require.Contains(t, err.Error(), "re-running the same request is safe")
+	require.NotNil(t, r1.Header, "the header of the saved batch comes back with the error")
+	// Re-running the whole ingest while the server is still down: the
+	// owner must sync first and fails without duplicating anything.
+	_, err = o.Ingest(ctx, batches[0])
+	require.ErrorIs(t, err, roles.ErrUnavailable)
+	flaky.down = false
+	for i, b := range batches {
+		r, err := o.Ingest(ctx, b)
+		require.NoError(t, err)
+		require.Equal(t, i < 2, r.Existing, "batch %d", i)
+	}
+	again, err := o.Ingest(ctx, batches[0])
+	require.NoError(t, err)
+	require.True(t, again.Existing)
+	require.Equal(t, r0.Header, again.Header)
+	infos, err := s.ListBatches(ctx, "r")
+	require.NoError(t, err)
+	require.Len(t, infos, 3, "every batch stored exactly once")
+	require.NoError(t, roles.CheckEntries(0, o.StreamEntries("r")))
+
+	v, err := roles.NewVerifier(testCRS(t).VerifierKey(), o.Keys(), roles.WithTrustedSource(o), roles.WithStateSource(s))
+	require.NoError(t, err)
+	q := &roles.StreamQuery{Stream: "r", Kind: roles.QueryWindow, Columns: []string{"temp"}, TimeFrom: 0, TimeTo: 1000}
+	ans, err := s.AnswerStream(ctx, q)
+	require.NoError(t, err)
+	res, err := v.VerifyStream(ctx, q, ans)
+	require.NoError(t, err)
+	require.Equal(t, "42", res.Totals[0].Int.String()) // (1+…+4)+(2+…+5)+(3+…+6)
+	require.Len(t, res.Batches, 3)
+}
+
+// flakyPlaceholder forwards to a flakyStorage whose server is set later.
+type flakyPlaceholder struct{ f *flakyStorage }
+
+func (p flakyPlaceholder) StoreBatch(ctx context.Context, r *roles.StoreBatchRequest) error {
+	if p.f.StorageClient == nil {
+		return roles.ErrUnavailable
+	}
+	return p.f.StoreBatch(ctx, r)
+}
+func (p flakyPlaceholder) ApplyState(ctx context.Context, st *roles.SignedState) error {
+	if p.f.StorageClient == nil {
+		return roles.ErrUnavailable
+	}
+	return p.f.ApplyState(ctx, st)
+}
+func (p flakyPlaceholder) UpdateBatch(ctx context.Context, r *roles.UpdateBatchRequest) error {
+	if p.f.StorageClient == nil || p.f.down {
+		return roles.ErrUnavailable
+	}
+	return p.f.StorageClient.UpdateBatch(ctx, r)
+}
+func (p flakyPlaceholder) LatestState(ctx context.Context) (*roles.SignedState, error) {
+	if p.f.StorageClient == nil {
+		return nil, roles.ErrUnavailable
+	}
+	return p.f.LatestState(ctx)
+}
