@@ -53,6 +53,9 @@ var (
 	ErrUnavailable = errs.ErrUnavailable
 	// ErrClosed: the object was closed.
 	ErrClosed = errs.ErrClosed
+	// ErrUnauthorized: a call of an owner mutation (create_batch,
+	// revoke_batch, update_batch, refresh) without the owner's credentials.
+	ErrUnauthorized = errs.ErrUnauthorized
 )
 
 // Typed errors that carry evidence; use errors.As.

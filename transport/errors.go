@@ -51,6 +51,7 @@ var codes = []struct {
 	{"not_found", errs.ErrNotFound},
 	{"unavailable", errs.ErrUnavailable},
 	{"closed", errs.ErrClosed},
+	{"unauthorized", errs.ErrUnauthorized},
 	{"canceled", context.Canceled},
 	{"deadline", context.DeadlineExceeded},
 }

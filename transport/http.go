@@ -10,6 +10,7 @@ import (
 	"log"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -64,7 +65,8 @@ func WithRetries(n int, first time.Duration) Option {
 	return func(o *options) { o.http.retries, o.http.backoff = n, first }
 }
 
-// WithMaxBody caps request bodies a server reads (default 64 MiB).
+// WithMaxBody caps request bodies a server reads (default 64 MiB), on top
+// of each method's own limit (Method.MaxRequestBytes).
 func WithMaxBody(n int64) Option { return func(o *options) { o.http.maxBody = n } }
 
 // WithServerTimeouts sets a server's read, write and idle timeouts.
@@ -91,6 +93,8 @@ func httpStatus(code string) int {
 		return http.StatusUnprocessableEntity
 	case "revoked":
 		return http.StatusGone
+	case "unauthorized":
+		return http.StatusUnauthorized
 	case "unknown_batch", "not_found":
 		return http.StatusNotFound
 	case "conflict", "stale_state", "unknown_state":
@@ -106,13 +110,22 @@ func httpStatus(code string) int {
 // NewHTTPHandler returns an http.Handler that serves the services'
 // methods at POST /v1/{service}/{method} with application/cbor bodies.
 // Mount it in any server and wrap it in any middleware.
+//
+// Before it reads a request body, the handler checks the method exists,
+// that the caller may call it (restricted methods: WithAuthorizer, default
+// DefaultAuthorizer; refusals are HTTP 401 with code "unauthorized" and are
+// logged), that the declared length is within the method's limit (HTTP 413)
+// and that the server has room for it (WithMaxConcurrent,
+// WithMaxInflightBytes; HTTP 503 with Retry-After). The body is then read
+// through the limit.
 func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
 	o := buildOptions(opts)
 	reg := newRegistry(services)
+	g := newGate(&o)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/{service}/{method}", func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		status := serveHTTP(w, r, reg, &o)
+		status := serveHTTP(w, r, reg, g, &o)
 		if o.http.logger != nil {
 			o.http.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("transport", "http"), slog.String("service", r.PathValue("service")),
@@ -123,7 +136,14 @@ func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
 	return mux
 }
 
-func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, o *options) int {
+// contentTypeOK reports whether a request's media type is exactly
+// application/cbor (parameters aside).
+func contentTypeOK(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == ContentType
+}
+
+func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o *options) int {
 	fail := func(status int, we *WireError) int {
 		b, err := o.codec.Marshal(we)
 		if err != nil {
@@ -138,10 +158,36 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, o *options)
 		w.Header().Set("Allow", http.MethodPost)
 		return fail(http.StatusMethodNotAllowed, &WireError{Code: "invalid_input", Message: "use POST"})
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, ContentType) {
+	if !contentTypeOK(r.Header.Get("Content-Type")) {
 		return fail(http.StatusUnsupportedMediaType, &WireError{Code: "invalid_input", Message: "content type must be " + ContentType})
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, o.http.maxBody))
+	service := r.PathValue("service")
+	m, err := reg.lookup(service, r.PathValue("method"))
+	if err != nil {
+		return fail(http.StatusNotFound, ToWire(err))
+	}
+	if err := o.authorize(r.Context(), httpPeer(r), service, m); err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vds"`)
+		return fail(http.StatusUnauthorized, ToWire(err))
+	}
+	limit := o.http.maxBody
+	if m.MaxRequestBytes > 0 {
+		limit = min(limit, m.MaxRequestBytes)
+	}
+	if r.ContentLength > limit {
+		return fail(http.StatusRequestEntityTooLarge, &WireError{Code: "too_large", Message: fmt.Sprintf("%s/%s request of %d bytes, above its limit of %d", service, m.Name, r.ContentLength, limit)})
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = limit
+	}
+	release, ok := g.acquire(size)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		return fail(http.StatusServiceUnavailable, busy(g.maxN))
+	}
+	defer release()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -149,7 +195,8 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, o *options)
 		}
 		return fail(http.StatusBadRequest, &WireError{Code: "invalid_input", Message: "read request body: " + err.Error()})
 	}
-	out, we := handle(r.Context(), reg, o.codec, r.PathValue("service"), r.PathValue("method"), body)
+	out, we := serveBody(r.Context(), m, service, o.codec, body)
+	body = nil // let the collector have it while the response is written
 	if we != nil {
 		return fail(httpStatus(we.Code), we)
 	}
@@ -229,6 +276,9 @@ func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any
 		return fmt.Errorf("transport: %w", err)
 	}
 	hr.Header.Set("Content-Type", ContentType)
+	if c.opts.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.opts.token)
+	}
 	res, err := c.hc.Do(hr)
 	if err != nil {
 		return errRetry{unavailable("POST "+url, err)}

@@ -12,9 +12,13 @@ import (
 type Option func(*options)
 
 type options struct {
-	codec   codec.Codec
-	noCodec bool
-	http    httpOptions
+	codec         codec.Codec
+	noCodec       bool
+	http          httpOptions
+	auth          Authorizer // server: policy of restricted methods
+	token         string     // HTTP client: bearer token
+	maxConcurrent int        // server: requests at once
+	maxInflight   int64      // server: request bytes at once
 }
 
 func buildOptions(opts []Option) options {
@@ -33,16 +37,33 @@ func WithCodec(c codec.Codec) Option { return func(o *options) { o.codec = c } }
 // values directly instead of encoding and decoding them.
 func WithoutCodec() Option { return func(o *options) { o.noCodec = true } }
 
-// handle serves one encoded request: decode, call, encode. Errors come back
-// in wire form.
-func handle(ctx context.Context, reg registry, c codec.Codec, service, name string, body []byte) ([]byte, *WireError) {
+// handle serves one encoded request of the in-process transport: look the
+// method up, apply the server's policy, decode, call, encode. Errors come
+// back in wire form.
+func handle(ctx context.Context, reg registry, o *options, p *Peer, service, name string, body []byte) ([]byte, *WireError) {
 	m, err := reg.lookup(service, name)
 	if err != nil {
 		return nil, ToWire(err)
 	}
+	if err := o.authorize(ctx, p, service, m); err != nil {
+		return nil, ToWire(err)
+	}
+	return serveBody(ctx, m, service, o.codec, body)
+}
+
+// serveBody decodes a request of m (with the method's codec when the
+// server speaks CBOR), serves it and encodes the response.
+func serveBody(ctx context.Context, m *Method, service string, c codec.Codec, body []byte) ([]byte, *WireError) {
+	if m.MaxRequestBytes > 0 && int64(len(body)) > m.MaxRequestBytes {
+		return nil, ToWire(fmt.Errorf("transport: %s/%s request of %d bytes, above its limit of %d: %w", service, m.Name, len(body), m.MaxRequestBytes, errTooLarge))
+	}
+	dc := c
+	if m.Codec != nil && c.ContentType() == codec.ContentTypeCBOR {
+		dc = m.Codec
+	}
 	req := m.NewRequest()
-	if err := c.Unmarshal(body, req); err != nil {
-		return nil, ToWire(fmt.Errorf("decode %s/%s request: %w", service, name, err))
+	if err := dc.Unmarshal(body, req); err != nil {
+		return nil, ToWire(fmt.Errorf("decode %s/%s request: %w", service, m.Name, err))
 	}
 	resp, err := m.Serve(ctx, req)
 	if err != nil {
@@ -50,7 +71,7 @@ func handle(ctx context.Context, reg registry, c codec.Codec, service, name stri
 	}
 	out, err := c.Marshal(resp)
 	if err != nil {
-		return nil, ToWire(fmt.Errorf("encode %s/%s response: %w", service, name, err))
+		return nil, ToWire(fmt.Errorf("encode %s/%s response: %w", service, m.Name, err))
 	}
 	return out, nil
 }
@@ -77,6 +98,9 @@ func (t *InProc) Call(ctx context.Context, service, name string, req, resp any) 
 		if err != nil {
 			return err
 		}
+		if err := t.opts.authorize(ctx, &Peer{Transport: PeerInProc}, service, m); err != nil {
+			return err
+		}
 		out, err := m.Serve(ctx, req)
 		if err != nil {
 			return err
@@ -94,7 +118,7 @@ func (t *InProc) Call(ctx context.Context, service, name string, req, resp any) 
 	if err != nil {
 		return fmt.Errorf("transport: encode %s/%s request: %w", service, name, err)
 	}
-	out, werr := handle(ctx, t.reg, c, service, name, body)
+	out, werr := handle(ctx, t.reg, &t.opts, &Peer{Transport: PeerInProc}, service, name, body)
 	if werr != nil {
 		return werr.Err()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/vdsproject/vds/codec"
 )
 
 // Method is one method of a service: how to make an empty request value and
@@ -14,6 +16,18 @@ type Method struct {
 	// Idempotent methods may be retried after a transport failure: calling
 	// them twice has the effect of calling them once.
 	Idempotent bool
+	// Restricted methods may be called only by the operator of the service
+	// (the owner's mutations): a server asks its Authorizer (WithAuthorizer,
+	// default DefaultAuthorizer) before it reads the request.
+	Restricted bool
+	// MaxRequestBytes caps the encoded request (0: only the server's
+	// WithMaxBody). A server refuses a larger body before reading it.
+	MaxRequestBytes int64
+	// Codec, if set, decodes the requests of this method when the server
+	// speaks CBOR: its limits fit what the method can legitimately carry,
+	// so that an oversized array is refused before any point or scalar of
+	// the message is decoded.
+	Codec codec.Codec
 	// NewRequest returns a pointer to a zero request value.
 	NewRequest func() any
 	// Serve handles a request and returns the response (a pointer).

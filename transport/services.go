@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
 )
 
@@ -25,13 +28,68 @@ func kindCheck(q *roles.Query, method string, kinds ...roles.QueryKind) error {
 	return &roles.InputError{Field: "query", Reason: method + " does not answer " + q.Kind.String() + " queries"}
 }
 
+// restricted marks a method as callable only by the service's operator.
+func restricted(m *Method) *Method {
+	m.Restricted = true
+	return m
+}
+
+// storeBatchWire is the request of store_batch as the storage service
+// decodes it: the signed header first, the data only once the header's
+// signature holds, so that no one but the owner can make the server decode
+// a batch's worth of scalars.
+type storeBatchWire struct {
+	Header cbor.RawMessage `cbor:"hdr"`
+	Data   cbor.RawMessage `cbor:"data"`
+}
+
+// updateBatchWire is the request of the storage server's update_batch,
+// decoded like storeBatchWire.
+type updateBatchWire struct {
+	State  roles.SignedState `cbor:"state"`
+	Header cbor.RawMessage   `cbor:"hdr"`
+	Data   cbor.RawMessage   `cbor:"data"`
+}
+
+// batchDecoder decodes the header of a batch, checks it and its signature,
+// then decodes the data, each with limits that fit it.
+type batchDecoder struct {
+	s        *roles.StorageServer
+	hdr, dat *codec.CBOR
+}
+
+func newBatchDecoder(s *roles.StorageServer) *batchDecoder {
+	n, l := s.Capacity(), s.Limits()
+	return &batchDecoder{s: s,
+		hdr: requestCodec(sizeHeader(l), l.MaxColumns),
+		dat: requestCodec(sizeBatchData(n, l), max(n, l.MaxColumns)),
+	}
+}
+
+func (d *batchDecoder) decode(hdr, data []byte, sh *roles.SignedHeader, bd *roles.BatchData) error {
+	if err := d.hdr.Unmarshal(hdr, sh); err != nil {
+		return fmt.Errorf("transport: decode batch header: %w", err)
+	}
+	if _, err := d.s.CheckHeader(sh); err != nil {
+		return err
+	}
+	if err := d.dat.Unmarshal(data, bd); err != nil {
+		return fmt.Errorf("transport: decode batch data: %w", err)
+	}
+	return nil
+}
+
 // StorageService serves a storage server's methods (SPEC §8): health,
 // store_batch, add_revoked_item, update_batch, generate_dc_proof (point,
 // range and weighted queries), generate_da_proof (audits),
 // generate_time_proofs (time windows), get_header, list_batches, get_states
-// and latest_state. The mutating ones accept only owner-signed input.
+// and latest_state. The mutating ones accept only owner-signed input; the
+// data of a batch is decoded only after its header's signature is checked.
+// Every method's request is limited to what it can carry for the server's
+// capacity and limits (RequestLimits).
 func StorageService(s *roles.StorageServer) *Service {
 	owner := s.Owner()
+	bd := newBatchDecoder(s)
 	answer := func(name string, kinds ...roles.QueryKind) *Method {
 		return method(name, true, func(ctx context.Context, q *roles.Query) (*roles.Answer, error) {
 			if err := kindCheck(q, name, kinds...); err != nil {
@@ -40,7 +98,8 @@ func StorageService(s *roles.StorageServer) *Service {
 			return s.Answer(ctx, q)
 		})
 	}
-	return NewService(ServiceStorage,
+	wide := max(s.Capacity(), s.Limits().MaxColumns)
+	return limitMethods(NewService(ServiceStorage,
 		method("health", true, func(ctx context.Context, _ *Empty) (*Health, error) {
 			h := &Health{Service: ServiceStorage, CRS: s.CRSDigest(), Owner: owner.ID()}
 			if st, err := s.LatestState(ctx); err == nil {
@@ -48,15 +107,39 @@ func StorageService(s *roles.StorageServer) *Service {
 			}
 			return h, nil
 		}),
-		method("store_batch", true, func(ctx context.Context, r *roles.StoreBatchRequest) (*Empty, error) {
-			return &Empty{}, s.StoreBatch(ctx, r)
-		}),
+		&Method{Name: "store_batch", Idempotent: true,
+			NewRequest: func() any { return new(storeBatchWire) },
+			Serve: func(ctx context.Context, req any) (any, error) {
+				switch r := req.(type) {
+				case *roles.StoreBatchRequest: // in-process, without the codec
+					return &Empty{}, s.StoreBatch(ctx, r)
+				case *storeBatchWire:
+					var sb roles.StoreBatchRequest
+					if err := bd.decode(r.Header, r.Data, &sb.Header, &sb.Data); err != nil {
+						return nil, err
+					}
+					return &Empty{}, s.StoreBatch(ctx, &sb)
+				}
+				return nil, fmt.Errorf("transport: store_batch: request of type %T: %w", req, errInvalid)
+			}},
 		method("add_revoked_item", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
 			return &Empty{}, s.ApplyState(ctx, st)
 		}),
-		method("update_batch", true, func(ctx context.Context, r *roles.UpdateBatchRequest) (*Empty, error) {
-			return &Empty{}, s.UpdateBatch(ctx, r)
-		}),
+		&Method{Name: "update_batch", Idempotent: true,
+			NewRequest: func() any { return new(updateBatchWire) },
+			Serve: func(ctx context.Context, req any) (any, error) {
+				switch r := req.(type) {
+				case *roles.UpdateBatchRequest: // in-process, without the codec
+					return &Empty{}, s.UpdateBatch(ctx, r)
+				case *updateBatchWire:
+					ub := roles.UpdateBatchRequest{State: r.State}
+					if err := bd.decode(r.Header, r.Data, &ub.Header, &ub.Data); err != nil {
+						return nil, err
+					}
+					return &Empty{}, s.UpdateBatch(ctx, &ub)
+				}
+				return nil, fmt.Errorf("transport: update_batch: request of type %T: %w", req, errInvalid)
+			}},
 		answer("generate_dc_proof", roles.QueryPoint, roles.QueryRange, roles.QueryWeighted),
 		answer("generate_da_proof", roles.QueryAudit),
 		answer("generate_time_proofs", roles.QueryWindow),
@@ -74,16 +157,24 @@ func StorageService(s *roles.StorageServer) *Service {
 		method("latest_state", true, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return s.LatestState(ctx)
 		}),
-	)
+	), s.Capacity(), s.Limits(), s.Limits().MaxColumns, map[string]int{"store_batch": wide, "update_batch": wide})
 }
 
 // OwnerService serves a data owner's methods (SPEC §8): health, get_crs (the
 // CRS file and the owner's public keys), get_global_pk (the latest signed
 // state), get_states, create_batch, revoke_batch, update_batch and refresh.
 // crsFile is the CRS file the owner uses.
+//
+// create_batch, revoke_batch, update_batch and refresh are Restricted: a
+// server calls its Authorizer before it reads their requests (by default,
+// only in-process, Unix-socket and mutual-TLS callers may call them; see
+// TokenAuthorizer for bearer tokens). The reads are public: verifiers poll
+// get_global_pk and get_states.
 func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 	keys := o.Keys()
-	return NewService(ServiceOwner,
+	n, lim := o.CRS().N(), o.Limits()
+	wide := max(n, lim.MaxColumns)
+	return limitMethods(NewService(ServiceOwner,
 		method("health", true, func(ctx context.Context, _ *Empty) (*Health, error) {
 			h := &Health{Service: ServiceOwner, CRS: o.CRSDigest(), Owner: keys.ID()}
 			if st, err := o.LatestState(ctx); err == nil {
@@ -101,28 +192,30 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			l, err := o.States(ctx, r.From, r.To)
 			return &StateList{States: l}, err
 		}),
-		method("create_batch", false, func(ctx context.Context, b *NewBatch) (*roles.SignedHeader, error) {
+		restricted(method("create_batch", false, func(ctx context.Context, b *NewBatch) (*roles.SignedHeader, error) {
 			return o.CreateBatch(ctx, b.batch())
-		}),
-		method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
+		})),
+		restricted(method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
 			return o.Revoke(ctx, r.Batch)
-		}),
-		method("update_batch", false, func(ctx context.Context, r *UpdateRequest) (*UpdateResult, error) {
+		})),
+		restricted(method("update_batch", false, func(ctx context.Context, r *UpdateRequest) (*UpdateResult, error) {
 			h, st, err := o.Update(ctx, r.Batch, r.New.batch())
 			if err != nil {
 				return nil, err
 			}
 			return &UpdateResult{Header: *h, State: *st}, nil
-		}),
-		method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+		})),
+		restricted(method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return o.Refresh(ctx)
-		}),
-	)
+		})),
+	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide})
 }
 
 // VerifierService serves a verifier's methods (SPEC §8): health,
 // verify_dc_query, verify_da_audit, verify_time_proofs and
-// update_global_pk.
+// update_global_pk. A verify request carries no array longer than
+// Limits.MaxColumns: a header with more commitments, or an answer with more
+// values, is refused before any point in it is decoded.
 func VerifierService(v *roles.Verifier) *Service {
 	verify := func(name string, kinds ...roles.QueryKind) *Method {
 		return method(name, true, func(ctx context.Context, r *VerifyRequest) (*VerifyResult, error) {
@@ -136,7 +229,7 @@ func VerifierService(v *roles.Verifier) *Service {
 			return toVerifyResult(res), nil
 		})
 	}
-	return NewService(ServiceVerifier,
+	return limitMethods(NewService(ServiceVerifier,
 		method("health", true, func(context.Context, *Empty) (*Health, error) {
 			h := &Health{Service: ServiceVerifier}
 			if st := v.State(); st != nil {
@@ -165,5 +258,5 @@ func VerifierService(v *roles.Verifier) *Service {
 			}
 			return &Empty{}, err
 		}),
-	)
+	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, nil)
 }

@@ -78,6 +78,7 @@ type UnixServer struct {
 	path string
 	reg  registry
 	opts options
+	gate *gate
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	conn map[net.Conn]bool
@@ -104,7 +105,8 @@ func ListenUnix(path string, services []*Service, opts ...Option) (*UnixServer, 
 		ln.Close()
 		return nil, err
 	}
-	return &UnixServer{ln: ln, path: path, reg: newRegistry(services), opts: buildOptions(opts), conn: map[net.Conn]bool{}}, nil
+	o := buildOptions(opts)
+	return &UnixServer{ln: ln, path: path, reg: newRegistry(services), opts: o, gate: newGate(&o), conn: map[net.Conn]bool{}}, nil
 }
 
 // Addr returns the socket path.
@@ -170,55 +172,116 @@ func (s *UnixServer) serveConn(ctx context.Context, c net.Conn) {
 	}()
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := bufio.NewWriterSize(c, 64<<10)
+	peer := &Peer{Transport: PeerUnix, Addr: "unix:" + s.path}
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(s.opts.http.idleTimeout))
-		frame, err := readFrame(r, s.opts.http.maxBody)
+		size, service, method, err := readRequestHead(r)
 		if err != nil {
+			if errors.Is(err, errInvalid) {
+				s.reply(ctx, c, w, time.Now(), "", "", nil, &WireError{Code: "invalid_encoding", Message: "malformed request frame"})
+			}
 			return
 		}
+		_ = c.SetReadDeadline(time.Now().Add(s.opts.http.readTimeout))
 		s.setBusy(c, true)
 		start := time.Now()
-		service, method, body, ok := parseRequest(frame)
-		var out []byte
-		var we *WireError
-		if !ok {
-			we = &WireError{Code: "invalid_encoding", Message: "malformed request frame"}
-		} else {
-			out, we = handle(ctx, s.reg, s.opts.codec, service, method, body)
+		// Everything is checked before the body is read; a refused
+		// request's body is never read, and its connection is closed.
+		m, err := s.reg.lookup(service, method)
+		if err == nil {
+			err = s.opts.authorize(ctx, peer, service, m)
 		}
-		status := byte(statusOK)
-		if we != nil {
-			status = statusErr
-			out, _ = s.opts.codec.Marshal(we)
-		}
-		_ = c.SetWriteDeadline(time.Now().Add(s.opts.http.writeTimeout))
-		err = writeFrame(w, []byte{status}, out)
-		if l := s.opts.http.logger; l != nil {
-			code := "ok"
-			if we != nil {
-				code = we.Code
-			}
-			l.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("transport", "unix"),
-				slog.String("service", service), slog.String("method", method),
-				slog.String("status", code), slog.Duration("duration", time.Since(start)))
-		}
-		s.setBusy(c, false)
-		if err != nil || ctx.Err() != nil {
+		if err != nil {
+			s.reply(ctx, c, w, start, service, method, nil, ToWire(err))
 			return
 		}
+		limit := s.opts.http.maxBody
+		if m.MaxRequestBytes > 0 {
+			limit = min(limit, m.MaxRequestBytes)
+		}
+		if size > limit {
+			s.reply(ctx, c, w, start, service, method, nil, &WireError{Code: "too_large", Message: fmt.Sprintf("%s/%s request of %d bytes, above its limit of %d", service, method, size, limit)})
+			return
+		}
+		release, ok := s.gate.acquire(size)
+		if !ok {
+			s.reply(ctx, c, w, start, service, method, nil, busy(s.gate.maxN))
+			return
+		}
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			release()
+			return
+		}
+		out, we := serveBody(ctx, m, service, s.opts.codec, body)
+		body = nil
+		release()
+		if !s.reply(ctx, c, w, start, service, method, out, we) || ctx.Err() != nil {
+			return
+		}
+		s.setBusy(c, false)
 	}
 }
 
-func parseRequest(f []byte) (service, method string, body []byte, ok bool) {
-	if len(f) < 1 || len(f) < 1+int(f[0]) {
-		return "", "", nil, false
+// reply writes a response frame (the wire error if we is set), logs the
+// request and reports whether the connection may carry another call.
+func (s *UnixServer) reply(ctx context.Context, c net.Conn, w *bufio.Writer, start time.Time, service, method string, out []byte, we *WireError) bool {
+	status := byte(statusOK)
+	if we != nil {
+		status = statusErr
+		out, _ = s.opts.codec.Marshal(we)
 	}
-	service, f = string(f[1:1+int(f[0])]), f[1+int(f[0]):]
-	if len(f) < 1 || len(f) < 1+int(f[0]) {
-		return "", "", nil, false
+	_ = c.SetWriteDeadline(time.Now().Add(s.opts.http.writeTimeout))
+	err := writeFrame(w, []byte{status}, out)
+	if l := s.opts.http.logger; l != nil {
+		code := "ok"
+		if we != nil {
+			code = we.Code
+		}
+		l.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("transport", "unix"),
+			slog.String("service", service), slog.String("method", method),
+			slog.String("status", code), slog.Duration("duration", time.Since(start)))
 	}
-	method, f = string(f[1:1+int(f[0])]), f[1+int(f[0]):]
-	return service, method, f, true
+	return err == nil
+}
+
+// readRequestHead reads the length, the service and the method of a
+// request frame and returns the length of the body that follows. A frame
+// whose names do not fit its length is an error wrapping ErrInvalidInput.
+func readRequestHead(r *bufio.Reader) (size int64, service, method string, err error) {
+	var l [4]byte
+	if _, err := io.ReadFull(r, l[:]); err != nil {
+		return 0, "", "", err
+	}
+	size = int64(binary.BigEndian.Uint32(l[:]))
+	name := func() (string, error) {
+		n, err := r.ReadByte()
+		if err != nil {
+			return "", err
+		}
+		if size < 1+int64(n) {
+			return "", fmt.Errorf("transport: malformed request frame: %w", errInvalid)
+		}
+		size -= 1 + int64(n)
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	if size < 1 {
+		return 0, "", "", fmt.Errorf("transport: malformed request frame: %w", errInvalid)
+	}
+	if service, err = name(); err != nil {
+		return 0, "", "", err
+	}
+	if size < 1 {
+		return 0, "", "", fmt.Errorf("transport: malformed request frame: %w", errInvalid)
+	}
+	if method, err = name(); err != nil {
+		return 0, "", "", err
+	}
+	return size, service, method, nil
 }
 
 // UnixClient is the Unix-socket transport's client.
@@ -369,10 +432,17 @@ func (c *UnixClient) roundTrip(ctx context.Context, head, body []byte, fresh boo
 	}
 	stop := context.AfterFunc(ctx, func() { _ = uc.c.SetDeadline(time.Unix(1, 0)) })
 	werr := writeFrame(uc.w, head, body)
-	var f []byte
-	err = werr
-	if err == nil {
-		f, err = readFrame(uc.r, c.opts.http.maxBody)
+	// Read the response even after a failed write: a server that refuses
+	// a request before its body (too large, busy, unauthorized) replies
+	// and closes the connection without reading the rest.
+	f, err := readFrame(uc.r, c.opts.http.maxBody)
+	if werr != nil {
+		if err == nil && len(f) > 0 && f[0] == statusErr {
+			stop()
+			uc.c.Close()
+			return f[1:], f[0], false, nil
+		}
+		err = werr
 	}
 	cancelled := !stop()
 	if err != nil || cancelled || len(f) == 0 {

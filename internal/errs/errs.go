@@ -66,4 +66,8 @@ var (
 	ErrUnavailable = New("vds: peer unavailable", nil)
 	// ErrClosed: the object was closed.
 	ErrClosed = New("vds: closed", nil)
+	// ErrUnauthorized: a caller that may not call a restricted method (an
+	// owner mutation) without the owner's credentials: a bearer token, a
+	// verified client certificate or the owner's Unix socket.
+	ErrUnauthorized = New("vds: unauthorized", nil)
 )

@@ -1,0 +1,28 @@
+package roles
+
+// Hooks for transports: what a server's limits are, and a check of a
+// signed header on its own, so that a transport can refuse an unsigned
+// batch before it decodes the batch's data.
+
+// CheckHeader checks a signed header as StoreBatch and UpdateBatch do —
+// its structure against the capacity and the limits, its parameters, its
+// commitments and the owner's signature — and returns the batch id. It
+// does not look at the store.
+func (s *StorageServer) CheckHeader(sh *SignedHeader) (BatchID, error) {
+	return verifyHeader(sh, s.CRSDigest(), &s.owner, s.ownerID, s.pk.N(), s.cfg.limits)
+}
+
+// Capacity returns the batch capacity n of the server's CRS.
+func (s *StorageServer) Capacity() int { return s.pk.N() }
+
+// Limits returns the limits the server applies to requests.
+func (s *StorageServer) Limits() Limits { return s.cfg.limits }
+
+// Capacity returns the batch capacity n of the verifier's CRS.
+func (v *Verifier) Capacity() int { return v.vk.N() }
+
+// Limits returns the limits the verifier applies to answers.
+func (v *Verifier) Limits() Limits { return v.cfg.limits }
+
+// Limits returns the limits the owner applies to new batches.
+func (o *DataOwner) Limits() Limits { return o.cfg.limits }
