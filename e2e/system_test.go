@@ -428,7 +428,7 @@ func newProcessSystem(t *testing.T, kind string, o sysOptions) *system {
 		order = append(order, c)
 		s.waitHealthy(t, c)
 	}
-	s.owner = transport.OwnerClient{T: s.dial(t, s.addrs["owner"])}
+	s.owner = transport.OwnerClient{T: s.dial(t, s.addrs["owner"], s.ownerToken(t)...)}
 	s.storage = transport.StorageClient{T: s.dial(t, s.addrs["storage"])}
 	s.verifier = transport.VerifierClient{T: s.dial(t, s.addrs["verifier"])}
 	s.stopStorage = func(t *testing.T) {
@@ -529,6 +529,19 @@ func (s *system) dial(t testing.TB, addr string, opts ...transport.Option) trans
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// ownerToken returns the client option that presents the owner's bearer
+// token, written by vds setup, over HTTP (none on Unix sockets, where the
+// socket's mode is the check).
+func (s *system) ownerToken(t testing.TB) []transport.Option {
+	t.Helper()
+	if s.kind != kindHTTP {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, "owner.token"))
+	require.NoError(t, err)
+	return []transport.Option{transport.WithBearerToken(strings.TrimSpace(string(b)))}
 }
 
 // waitHealthy polls a server's health method until it answers, failing

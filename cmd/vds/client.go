@@ -33,7 +33,7 @@ func runIngest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ot, err := c.dial(c.owner)
+	ot, err := c.dialOwner()
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func runRevoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ot, err := c.dial(c.owner)
+	ot, err := c.dialOwner()
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func runUpdate(ctx context.Context, args []string) error {
 		return err
 	}
 	bs := t.batches("", len(t.times))
-	ot, err := c.dial(c.owner)
+	ot, err := c.dialOwner()
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func runState(ctx context.Context, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	ot, err := c.dial(c.owner)
+	ot, err := c.dialOwner()
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ type common struct {
 	storage  string
 	verifier string
 	logJSON  bool
+	// tokenFile is -token-file (env VDS_TOKEN_FILE); "" means
+	// DIR/owner.token.
+	tokenFile string
 }
 
 func newCommon(name string) *common {
@@ -61,6 +64,7 @@ func newCommon(name string) *common {
 	c.fs.StringVar(&c.storage, "storage", defaultAddr("SS", "5002"), "storage server address (env SS_HOST, SS_PORT)")
 	c.fs.StringVar(&c.verifier, "verifier", defaultAddr("VERIFIER", "5003"), "verifier address (env VERIFIER_HOST, VERIFIER_PORT)")
 	c.fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
+	c.fs.StringVar(&c.tokenFile, "token-file", env("VDS_TOKEN_FILE", ""), "the owner's bearer token file (env VDS_TOKEN_FILE; default DIR/"+ownerTokenFile+")")
 	return c
 }
 
@@ -100,9 +104,28 @@ func (c *common) url(addr string) string {
 	return "http://" + addr
 }
 
-// dial connects to a server as a client.
-func (c *common) dial(addr string) (transport.Transport, error) {
+// isUnix reports whether an address is a Unix socket.
+func isUnix(addr string) bool { return strings.HasPrefix(addr, "unix:") }
+
+// dialOwner connects to the owner as its operator: over HTTP(S) it
+// presents the owner's token (from the token file, if there is one), which
+// the owner's mutations require. Give the token to no other server.
+func (c *common) dialOwner() (transport.Transport, error) {
 	var opts []transport.Option
+	if !isUnix(c.owner) {
+		tok, err := readToken(c.tokenPath())
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			opts = append(opts, transport.WithBearerToken(tok))
+		}
+	}
+	return c.dial(c.owner, opts...)
+}
+
+// dial connects to a server as a client.
+func (c *common) dial(addr string, opts ...transport.Option) (transport.Transport, error) {
 	u := c.url(addr)
 	if strings.HasPrefix(u, "https://") {
 		if c.tlsDir == "" {

@@ -6,8 +6,9 @@
 //
 // Usage:
 //
-//	vds setup   [-dir DIR] [-n N] [-tls]        CRS, owner keys (and a dev TLS PKI) into DIR
-//	vds owner    serve [-dir DIR] [-listen A] [-storage A] [-verifier A,…]
+//	vds setup   [-dir DIR] [-n N] [-tls]        CRS, owner keys, owner token (and a dev TLS PKI) into DIR
+//	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
+//	vds owner    serve [-dir DIR] [-listen A] [-storage A] [-verifier A,…] [-token-file F] [-insecure]
 //	vds storage  serve [-dir DIR] [-listen A]
 //	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A]
 //	vds start | stop   [-dir DIR]               the three servers in the background
@@ -23,8 +24,17 @@
 // prototype's environment variables keep their meaning: DO_HOST, DO_PORT
 // (owner, default 5001), SS_HOST, SS_PORT (storage, 5002), VERIFIER_HOST,
 // VERIFIER_PORT (verifier, 5003), VECTOR_DIM (batch capacity for setup,
-// 1024); VDS_DIR is the data directory and VDS_TLS_DIR a TLS directory
-// written by `vds setup -tls`. Flags win over the environment.
+// 1024); VDS_DIR is the data directory, VDS_TLS_DIR a TLS directory
+// written by `vds setup -tls` and VDS_TOKEN_FILE the owner's token file
+// (default DIR/owner.token). Flags win over the environment.
+//
+// The owner's mutations (create_batch, revoke_batch, update_batch, refresh)
+// need the owner's credentials: on a Unix socket its mode 0600 is the
+// check; over TCP the owner accepts the bearer token of DIR/owner.token
+// (written by setup, replaced by `vds token rotate`) and, with -tls-dir, a
+// client certificate of the CA. Without either it refuses to start unless
+// given -insecure. The commands that call the mutations (ingest, revoke,
+// update) send the token from the same file.
 package main
 
 import (
@@ -52,6 +62,7 @@ func commands() []command {
 		{name: "owner", help: "owner serve: run the data owner's server", run: runOwner, serve: true},
 		{name: "storage", help: "storage serve: run the storage server", run: runStorage, serve: true},
 		{name: "verifier", help: "verifier serve: run the verifier's server", run: runVerifier, serve: true},
+		{name: "token", help: "token rotate: replace the owner's bearer token", run: runToken},
 		{name: "start", help: "start the three servers in the background", run: runStart},
 		{name: "stop", help: "stop the servers started by start", run: runStop},
 		{name: "ingest", help: "turn a CSV file into batches of a stream", run: runIngest},

@@ -15,8 +15,8 @@ import (
 
 // listenAndServe serves the services on addr (host:port or unix:///path)
 // until ctx ends.
-func listenAndServe(ctx context.Context, c *common, addr string, log *slog.Logger, services ...*transport.Service) error {
-	opts := []transport.Option{transport.WithLogger(log)}
+func listenAndServe(ctx context.Context, c *common, addr string, log *slog.Logger, extra []transport.Option, services ...*transport.Service) error {
+	opts := append([]transport.Option{transport.WithLogger(log)}, extra...)
 	if strings.HasPrefix(addr, "unix:") {
 		srv, err := transport.ListenUnix(transport.UnixPath(addr), services, opts...)
 		if err != nil {
@@ -87,7 +87,7 @@ func runStorage(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", c.path(storageDB))
-	return listenAndServe(ctx, c, *listen, log, transport.StorageService(srv))
+	return listenAndServe(ctx, c, *listen, log, nil, transport.StorageService(srv))
 }
 
 func runOwner(ctx context.Context, args []string) error {
@@ -99,6 +99,7 @@ func runOwner(ctx context.Context, args []string) error {
 	listen := c.fs.String("listen", defaultAddr("DO", "5001"), "address to serve on: host:port or unix:///path")
 	verifiers := c.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
 	heartbeat := c.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
+	insecure := c.fs.Bool("insecure", false, "serve on TCP without a token file or mutual TLS: anyone who reaches the port can create, update and revoke batches")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -106,6 +107,13 @@ func runOwner(ctx context.Context, args []string) error {
 		return fmt.Errorf("-heartbeat must be positive")
 	}
 	log := c.logger("owner")
+	auth, how, err := c.ownerAuthorizer(*listen, *insecure)
+	if err != nil {
+		return err
+	}
+	if *insecure && how == "NONE (-insecure)" {
+		log.Warn("INSECURE: the owner's mutations need no authentication (-insecure): anyone who can reach " + *listen + " can create, update and revoke batches")
+	}
 	crs, err := c.loadCRS()
 	if err != nil {
 		return err
@@ -149,8 +157,8 @@ func runOwner(ctx context.Context, args []string) error {
 	go func() { _ = o.Run(ctx) }()
 	go watchOwner(ctx, o, log)
 	keys := o.Keys()
-	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.url(c.storage), "heartbeat", *heartbeat)
-	return listenAndServe(ctx, c, *listen, log, transport.OwnerService(o, file))
+	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.url(c.storage), "heartbeat", *heartbeat, "mutations", how)
+	return listenAndServe(ctx, c, *listen, log, []transport.Option{transport.WithAuthorizer(auth)}, transport.OwnerService(o, file))
 }
 
 // watchOwner logs when the storage server falls out of sync with the owner
@@ -264,5 +272,5 @@ func runVerifier(ctx context.Context, args []string) error {
 		_ = v.Run(ctx)
 	}()
 	log.Info("verifier ready", "crs", crs.Digest().String()[:16], "owner", keys.ID().String()[:16], "max_state_age", *maxAge, "poll", *poll)
-	return listenAndServe(ctx, c, *listen, log, transport.VerifierService(v))
+	return listenAndServe(ctx, c, *listen, log, nil, transport.VerifierService(v))
 }

@@ -46,7 +46,7 @@ func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress
 		return fmt.Errorf("%s already holds a set-up (use -force to replace it)", dir)
 	}
 	if force {
-		for _, p := range []string{crsFile, digestFile, ownerKeysFile, ownerDB, storageDB} {
+		for _, p := range []string{crsFile, digestFile, ownerKeysFile, ownerDB, storageDB, ownerTokenFile} {
 			_ = os.Remove(filepath.Join(dir, p))
 		}
 	}
@@ -94,6 +94,10 @@ func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress
 		return err
 	}
 	fmt.Fprintf(progress, "owner keys: id %s, signing key %s (secrets in %s, mode 0600)\n", keys.ID().String()[:16], keys.Signing[0].ID, filepath.Join(dir, ownerDB))
+	if err := writeToken(filepath.Join(dir, ownerTokenFile)); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "owner token: %s (mode 0600; clients of the owner's mutations present it, vds token rotate replaces it)\n", filepath.Join(dir, ownerTokenFile))
 	if withTLS {
 		f, err := devpki.Write(filepath.Join(dir, tlsSubdir))
 		if err != nil {
