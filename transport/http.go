@@ -187,7 +187,7 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 		return fail(http.StatusServiceUnavailable, busy(g.maxN))
 	}
 	defer release()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -204,6 +204,19 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return http.StatusOK
+}
+
+// readBody reads a request body of the declared length n (unknown if
+// negative) in one allocation of the right size.
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // HTTPClient is the HTTP transport's client.

@@ -147,7 +147,7 @@ const (
 	// DefaultMaxInflightBytes is how many bytes of request bodies a server
 	// holds at once by default (a request larger than the budget is still
 	// served when it is alone).
-	DefaultMaxInflightBytes = 64 << 20
+	DefaultMaxInflightBytes = 32 << 20
 )
 
 // WithMaxConcurrent caps the requests a server handles at once (default
@@ -156,7 +156,7 @@ const (
 func WithMaxConcurrent(n int) Option { return func(o *options) { o.maxConcurrent = n } }
 
 // WithMaxInflightBytes caps the bytes of request bodies a server holds at
-// once (default 64 MiB), counted from each request's declared length (or
+// once (default 32 MiB), counted from each request's declared length (or
 // its method's limit when the length is not declared). A request that
 // would exceed it is refused like one above WithMaxConcurrent, unless no
 // other request is in flight.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
 )
@@ -39,16 +37,35 @@ func restricted(m *Method) *Method {
 // signature holds, so that no one but the owner can make the server decode
 // a batch's worth of scalars.
 type storeBatchWire struct {
-	Header cbor.RawMessage `cbor:"hdr"`
-	Data   cbor.RawMessage `cbor:"data"`
+	Header span `cbor:"hdr"`
+	Data   span `cbor:"data"`
+}
+
+// span holds the encoding of one CBOR item of a request without copying
+// it: it aliases the request body, which outlives the call.
+type span []byte
+
+// MarshalCBOR returns the item.
+func (s span) MarshalCBOR() ([]byte, error) {
+	if len(s) == 0 {
+		return []byte{0xf6}, nil // null
+	}
+	return s, nil
+}
+
+// UnmarshalCBOR keeps the item's bytes (fxamacker/cbor passes a slice of
+// the input to Unmarshal, which the transport holds for the call).
+func (s *span) UnmarshalCBOR(b []byte) error {
+	*s = b
+	return nil
 }
 
 // updateBatchWire is the request of the storage server's update_batch,
 // decoded like storeBatchWire.
 type updateBatchWire struct {
 	State  roles.SignedState `cbor:"state"`
-	Header cbor.RawMessage   `cbor:"hdr"`
-	Data   cbor.RawMessage   `cbor:"data"`
+	Header span              `cbor:"hdr"`
+	Data   span              `cbor:"data"`
 }
 
 // batchDecoder decodes the header of a batch, checks it and its signature,
