@@ -1,5 +1,11 @@
 package roles
 
+import (
+	"fmt"
+
+	"github.com/vdsproject/vds/internal/hash"
+)
+
 // Hooks for transports: what a server's limits are, and a check of a
 // signed header on its own, so that a transport can refuse an unsigned
 // batch before it decodes the batch's data.
@@ -26,3 +32,17 @@ func (v *Verifier) Limits() Limits { return v.cfg.limits }
 
 // Limits returns the limits the owner applies to new batches.
 func (o *DataOwner) Limits() Limits { return o.cfg.limits }
+
+// CheckHeaderSignature checks the owner's signature over a header given as
+// its encoding: the signature of SPEC §5 is over H("vds/v1/header",
+// canonical encoding), so a header whose bytes are signed is one the owner
+// made, and can be decoded in full. Transports call it before they decode
+// a header's points, so that only the owner can make the server decode
+// them. It checks nothing else: decode the header and call CheckHeader.
+func (s *StorageServer) CheckHeaderSignature(encoded []byte, keyID string, sig []byte) error {
+	id := BatchID(hash.Sum(hash.TagHeader, encoded))
+	if err := verifySig(&s.owner, keyID, id[:], sig); err != nil {
+		return fmt.Errorf("vds: header of batch %s: %w", id.Short(), err)
+	}
+	return nil
+}

@@ -139,18 +139,15 @@ func defaultAuthorize(_ context.Context, p *Peer, service, method string) error 
 // TokenAuthorizer admits callers of restricted methods that present the
 // bearer token held in a file, besides those DefaultAuthorizer admits.
 // Tokens are compared in constant time, as SHA-256 digests of equal length.
-// The file is read again when its size or modification time changes
-// (checked at most once a second), so a token rotates without a restart:
-// once the new file is in place, the old token is refused.
+// The file is read again at most once a second, so a token rotates
+// without a restart: within a second of the new file being in place, the
+// old token is refused. Replace the file atomically (write and rename).
 type TokenAuthorizer struct {
 	path string
 
 	mu      sync.Mutex
 	digest  [sha256.Size]byte
-	size    int64
-	mtime   time.Time
 	checked time.Time
-	err     error // of the last reload, if it failed
 }
 
 // MinTokenBytes is the shortest token a TokenAuthorizer accepts in its file.
@@ -166,16 +163,11 @@ func NewTokenAuthorizer(path string) (*TokenAuthorizer, error) {
 	return a, nil
 }
 
-// reload reads the token file if it changed. The caller holds a.mu or owns a.
+// reload reads the token file again (it is small: reading it is cheaper
+// and surer than trusting modification times, which a rename within the
+// same clock tick leaves unchanged). The caller holds a.mu or owns a.
 func (a *TokenAuthorizer) reload(now time.Time) error {
 	a.checked = now
-	fi, err := os.Stat(a.path)
-	if err != nil {
-		return fmt.Errorf("transport: token file: %w", err)
-	}
-	if !a.mtime.IsZero() && fi.Size() == a.size && fi.ModTime().Equal(a.mtime) {
-		return nil
-	}
 	b, err := os.ReadFile(a.path)
 	if err != nil {
 		return fmt.Errorf("transport: token file: %w", err)
@@ -185,7 +177,6 @@ func (a *TokenAuthorizer) reload(now time.Time) error {
 		return fmt.Errorf("transport: token file %s holds %d bytes, want at least %d: %w", a.path, len(tok), MinTokenBytes, errs.ErrInvalidInput)
 	}
 	a.digest = sha256.Sum256([]byte(tok))
-	a.size, a.mtime = fi.Size(), fi.ModTime()
 	return nil
 }
 
@@ -202,7 +193,7 @@ func (a *TokenAuthorizer) Authorize(ctx context.Context, p *Peer, service, metho
 	if now := time.Now(); now.Sub(a.checked) >= time.Second {
 		// A failed reload keeps the last good token (a rotation in
 		// progress must not lock the operator out).
-		a.err = a.reload(now)
+		_ = a.reload(now)
 	}
 	want := a.digest
 	a.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
 )
@@ -69,21 +71,68 @@ type updateBatchWire struct {
 }
 
 // batchDecoder decodes the header of a batch, checks it and its signature,
-// then decodes the data, each with limits that fit it.
+// then decodes the data, each with limits that fit it. The signature is
+// checked on the header's bytes before any point of the header is decoded.
 type batchDecoder struct {
 	s        *roles.StorageServer
+	shallow  cbor.DecMode // the key id and the signature only
 	hdr, dat *codec.CBOR
 }
 
 func newBatchDecoder(s *roles.StorageServer) *batchDecoder {
 	n, l := s.Capacity(), s.Limits()
-	return &batchDecoder{s: s,
+	shallow, err := cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		MaxNestedLevels:  16,
+		MaxArrayElements: max(l.MaxColumns, 16),
+		MaxMapPairs:      32,
+	}.DecMode()
+	if err != nil {
+		panic(fmt.Sprintf("transport: header decoder: %v", err)) // constant options
+	}
+	return &batchDecoder{s: s, shallow: shallow,
 		hdr: requestCodec(sizeHeader(l), l.MaxColumns),
 		dat: requestCodec(sizeBatchData(n, l), max(n, l.MaxColumns)),
 	}
 }
 
+// signedHeaderBytes is a SignedHeader with its header left encoded.
+type signedHeaderBytes struct {
+	Header span   `cbor:"h"`
+	Sig    []byte `cbor:"sig"`
+}
+
+// headerKeyID is the one field of a header the signature check needs.
+type headerKeyID struct {
+	KeyID string `cbor:"kid"`
+}
+
+// shallowError maps an error of the shallow decoder onto the sentinels.
+func shallowError(err error) error {
+	var (
+		nested *cbor.MaxNestedLevelError
+		array  *cbor.MaxArrayElementsError
+		pairs  *cbor.MaxMapPairsError
+	)
+	if errors.As(err, &nested) || errors.As(err, &array) || errors.As(err, &pairs) {
+		return fmt.Errorf("transport: decode batch header: %w: %w", errTooLarge, err)
+	}
+	return fmt.Errorf("transport: decode batch header: %w: %w", codec.ErrInvalidEncoding, err)
+}
+
 func (d *batchDecoder) decode(hdr, data []byte, sh *roles.SignedHeader, bd *roles.BatchData) error {
+	var raw signedHeaderBytes
+	if err := d.shallow.Unmarshal(hdr, &raw); err != nil {
+		return shallowError(err)
+	}
+	var kid headerKeyID
+	if err := d.shallow.Unmarshal(raw.Header, &kid); err != nil {
+		return shallowError(err)
+	}
+	if err := d.s.CheckHeaderSignature(raw.Header, kid.KeyID, raw.Sig); err != nil {
+		return err
+	}
 	if err := d.hdr.Unmarshal(hdr, sh); err != nil {
 		return fmt.Errorf("transport: decode batch header: %w", err)
 	}
