@@ -55,7 +55,7 @@ func Header(n int, l roles.Limits) roles.SignedHeader {
 		Stream: name(0, l.MaxNameLen), Seq: math.MaxUint64, Version: math.MaxUint32, Rows: uint32(n),
 		FirstTime: 1, LastTime: math.MaxUint64, TimeCommit: g2}
 	for i := range l.MaxColumns {
-		h.Columns = append(h.Columns, roles.ColumnInfo{Name: name(i, l.MaxNameLen), Scale: roles.MaxScale})
+		h.Columns = append(h.Columns, roles.ColumnInfo{Name: name(i, l.MaxNameLen), Scale: roles.MaxScale, Bits: 255})
 		h.Commits = append(h.Commits, g1)
 	}
 	for i := range h.CRS {
@@ -148,7 +148,7 @@ func NewBatch(n int, l roles.Limits) *transport.NewBatch {
 		for i := range v {
 			v[i] = math.MinInt64
 		}
-		b.Columns = append(b.Columns, transport.ColumnValues{Name: name(c, l.MaxNameLen), Scale: roles.MaxScale, Values: v})
+		b.Columns = append(b.Columns, transport.ColumnValues{Name: name(c, l.MaxNameLen), Scale: roles.MaxScale, Bits: 255, Values: v})
 	}
 	return b
 }
