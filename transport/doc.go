@@ -40,7 +40,29 @@
 // # Security
 //
 // Mutating storage methods accept only owner-signed input (the roles check
-// the signatures), and no method re-initialises a server. The owner's
-// service creates and revokes batches for whoever can call it: serve it on a
-// Unix socket or loopback, or behind mutual TLS.
+// the signatures; a batch's header signature is checked on its bytes before
+// any of its points or data is decoded), and no method re-initialises a
+// server.
+//
+// The owner's mutations are Restricted methods: a server asks its
+// [Authorizer] ([WithAuthorizer], default [DefaultAuthorizer]) before it
+// reads their requests. The default admits in-process calls, Unix-socket
+// peers (the socket's mode 0600 is the check) and mutual-TLS clients whose
+// certificate the handshake verified; [NewTokenAuthorizer] also admits a
+// bearer token held in a file, compared in constant time and re-read at
+// most once a second so that it rotates without a restart. Clients send it
+// with [WithBearerToken]. Refusals are vds.ErrUnauthorized (HTTP 401),
+// logged at WARN with the [Peer] — never with a token.
+//
+// # Limits
+//
+// Every method carries the size of the largest request it can legitimately
+// receive ([RequestLimits], from the CRS capacity and the roles' limits) and
+// a codec whose array limits fit it. Servers refuse a larger declared length
+// before reading the body, read through the limit, and decode with the
+// method's codec, whose well-formedness pass refuses an oversized array
+// before any point is decoded. At most [WithMaxConcurrent] requests (64) and
+// [WithMaxInflightBytes] of bodies (32 MiB) are handled at once; beyond, a
+// request is refused with ErrUnavailable (HTTP 503) before its body is read.
+// The HTTP transport wants exactly application/cbor.
 package transport
