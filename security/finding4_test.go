@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,18 +162,21 @@ func TestFinding4ValuesArray(t *testing.T) {
 		}
 		// Whether or not the client saw the answer before its write failed,
 		// it sent (and so the server read) little more than the limit.
-		require.Less(t, counted.n, m.MaxRequestBytes+(4<<20), "declared=%v: the server read %d bytes", declared, counted.n)
+		sent := counted.n.Load()
+		require.Less(t, sent, m.MaxRequestBytes+(4<<20), "declared=%v: the server read %d bytes", declared, sent)
 	}
 }
 
+// countingReader counts what the HTTP client's writer (a goroutine of its
+// own, which may outlive Do) reads from it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
