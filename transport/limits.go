@@ -44,9 +44,9 @@ func sizeHeader(l roles.Limits) int64 {
 	return 1024 + 2*encBytes(l.MaxNameLen) + int64(l.MaxColumns)*perColumn + encG2 + encSig
 }
 
-// sizeState bounds a SignedState.
+// sizeState bounds a SignedState (with its stream head).
 func sizeState(l roles.Limits) int64 {
-	return 1024 + 4*encHash + encG1 + encScalar + encBytes(l.MaxNameLen) + encSig
+	return 1024 + 5*encHash + 2*encUint + encG1 + encScalar + encBytes(l.MaxNameLen) + encSig
 }
 
 // sizeQuery bounds a Query on a batch of at most n rows.
@@ -76,13 +76,13 @@ func sizeNewBatch(n int, l roles.Limits) int64 {
 // methods' MaxRequestBytes.
 func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 	verify := 1024 + sizeQuery(n, l) + sizeAnswer(n, l)
-	store := 1024 + sizeHeader(l) + sizeBatchData(n, l)
+	store := 1024 + sizeHeader(l) + sizeBatchData(n, l) + sizeState(l)
 	return map[string]map[string]int64{
 		ServiceStorage: {
 			"health": smallRequest, "latest_state": smallRequest, "get_header": smallRequest, "get_states": smallRequest,
 			"list_batches":         smallRequest + encBytes(l.MaxNameLen),
 			"store_batch":          store,
-			"update_batch":         store + sizeState(l),
+			"update_batch":         store,
 			"add_revoked_item":     sizeState(l),
 			"generate_dc_proof":    sizeQuery(n, l),
 			"generate_da_proof":    sizeQuery(n, l),

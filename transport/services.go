@@ -39,8 +39,9 @@ func restricted(m *Method) *Method {
 // signature holds, so that no one but the owner can make the server decode
 // a batch's worth of scalars.
 type storeBatchWire struct {
-	Header span `cbor:"hdr"`
-	Data   span `cbor:"data"`
+	Header span               `cbor:"hdr"`
+	Data   span               `cbor:"data"`
+	State  *roles.SignedState `cbor:"state,omitempty"`
 }
 
 // span holds the encoding of one CBOR item of a request without copying
@@ -180,7 +181,7 @@ func StorageService(s *roles.StorageServer) *Service {
 				case *roles.StoreBatchRequest: // in-process, without the codec
 					return &Empty{}, s.StoreBatch(ctx, r)
 				case *storeBatchWire:
-					var sb roles.StoreBatchRequest
+					sb := roles.StoreBatchRequest{State: r.State}
 					if err := bd.decode(r.Header, r.Data, &sb.Header, &sb.Data); err != nil {
 						return nil, err
 					}

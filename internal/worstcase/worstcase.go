@@ -104,7 +104,8 @@ func VerifyRequest(n int, l roles.Limits) *transport.VerifyRequest {
 // State returns a signed state at the limits (with a revocation entry).
 func State(l roles.Limits) *roles.SignedState {
 	st := &roles.SignedState{State: roles.State{Format: roles.FormatVersion, Epoch: math.MaxUint64, Acc: g1,
-		Revoked: &roles.Revocation{X: scalar(0)}}, IssuedAt: math.MinInt64, KeyID: name(0, l.MaxNameLen), Sig: bytes.Repeat([]byte{7}, 64)}
+		Revoked: &roles.Revocation{X: scalar(0)}}, IssuedAt: math.MinInt64, KeyID: name(0, l.MaxNameLen), Sig: bytes.Repeat([]byte{7}, 64),
+		Head: roles.StreamHead{Streams: math.MaxUint64, Entries: math.MaxUint64}}
 	return st
 }
 
@@ -128,7 +129,7 @@ func BatchData(n int, l roles.Limits) roles.BatchData {
 
 // StoreBatch returns the largest request of store_batch.
 func StoreBatch(n int, l roles.Limits) *roles.StoreBatchRequest {
-	return &roles.StoreBatchRequest{Header: Header(n, l), Data: BatchData(n, l)}
+	return &roles.StoreBatchRequest{Header: Header(n, l), Data: BatchData(n, l), State: State(l)}
 }
 
 // UpdateBatch returns the largest request of the storage server's
