@@ -120,7 +120,9 @@ func requestCodec(maxBytes int64, maxArray int) *codec.CBOR {
 
 // limitMethods sets MaxRequestBytes and a request codec on a service's
 // methods: arrays of at most maxArray elements in every request, except the
-// methods named in wide, whose arrays may have wide[name] elements.
+// methods named in wide, whose arrays may have wide[name] elements. A method
+// missing from RequestLimits gets the limit of requests without a variable
+// part (fail closed; a test checks that none is missing).
 func limitMethods(s *Service, n int, l roles.Limits, maxArray int, wide map[string]int) *Service {
 	lim := RequestLimits(n, l)[s.Name]
 	for name, m := range s.methods {

@@ -156,3 +156,19 @@ func TestStoreBatchHeaderBeforeData(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, status)
 	}
 }
+
+// Every method of every service has a limit of its own in RequestLimits (a
+// method without one would get the 1 KiB of requests without a variable
+// part): a new method must say what it can carry.
+func TestEveryMethodHasALimit(t *testing.T) {
+	lim := transport.RequestLimits(testCRS(t).N(), roles.DefaultLimits())
+	for name, svc := range testServices(t) {
+		for _, m := range svc.Methods() {
+			_, ok := lim[name][m]
+			require.True(t, ok, "%s/%s has no entry in RequestLimits", name, m)
+			meth, _ := svc.Method(m)
+			require.Positive(t, meth.MaxRequestBytes)
+			require.NotNil(t, meth.Codec)
+		}
+	}
+}
