@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,6 +44,61 @@ var cases = []e2eCase{
 	// and what an untrusted party can do to a verifier that has just started.
 	{name: "deployment_restart", run: testDeploymentRestart},
 	{name: "stale_anchor", run: testStaleAnchor},
+	{name: "stream_window", run: testStreamWindow},
+}
+
+// testStreamWindow asks for verified totals over a stream's time window
+// through the transports (SPEC §11): re-ingest stores nothing, an overlap
+// is refused with a typed error, a revoked batch drops out of the total, a
+// dropped batch is caught.
+func testStreamWindow(t *testing.T, s *system) {
+	ctx := context.Background()
+	var batches []*transport.NewBatch
+	for k := range 4 {
+		nb := makeBatch("sw", 6, 40+k, uint64(100_000+1000*k))
+		s.create(t, nb)
+		batches = append(batches, nb)
+	}
+	again, err := s.owner.CreateBatch(ctx, batches[1])
+	require.NoError(t, err)
+	require.True(t, again.Existing, "the same content again is already stored")
+	_, err = s.owner.CreateBatch(ctx, makeBatch("sw", 3, 99, 101_010))
+	var sc *roles.StreamConflictError
+	require.ErrorAs(t, err, &sc, "an overlapping batch")
+	require.ErrorIs(t, err, roles.ErrConflict)
+
+	q := &roles.StreamQuery{Stream: "sw", Kind: roles.QueryWindow, Columns: []string{"temp", "power"}, TimeFrom: 100_020, TimeTo: 103_030}
+	want := func(live []*transport.NewBatch, col string) int64 {
+		var total int64
+		for _, nb := range live {
+			for i, ts := range nb.Timestamps {
+				if ts >= q.TimeFrom && ts <= q.TimeTo {
+					total += column(nb, col)[i]
+				}
+			}
+		}
+		return total
+	}
+	check := func(live []*transport.NewBatch) {
+		t.Helper()
+		ans, err := s.storage.AnswerStream(ctx, q)
+		require.NoError(t, err)
+		res, err := s.verifier.VerifyStream(ctx, q, ans)
+		require.NoError(t, err)
+		for c, col := range q.Columns {
+			require.Equal(t, strconv.FormatInt(want(live, col), 10), res.Raw[c], "%s over the window", col)
+		}
+		bad := *ans
+		bad.Parts = bad.Parts[1:]
+		_, err = s.verifier.VerifyStream(ctx, q, &bad)
+		require.ErrorIs(t, err, roles.ErrIncomplete)
+	}
+	check(batches)
+	ids := s.listIDs(t, "sw")
+	_, err = s.owner.Revoke(ctx, ids[2])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, _, v := s.epochs(t); return v == 1 }, 10*time.Second, 20*time.Millisecond)
+	check([]*transport.NewBatch{batches[0], batches[1], batches[3]})
 }
 
 // TestE2E runs every case over every transport: t.Run names are

@@ -130,8 +130,9 @@ func freshNonce(t testing.TB) []byte {
 func (s *system) create(t testing.TB, nb *transport.NewBatch) (roles.BatchID, *roles.SignedHeader) {
 	t.Helper()
 	ctx := context.Background()
-	sh, err := s.owner.CreateBatch(ctx, nb)
+	cr, err := s.owner.CreateBatch(ctx, nb)
 	require.NoError(t, err)
+	sh := &cr.Header
 	id, err := sh.Header.Digest()
 	require.NoError(t, err)
 	require.EqualValues(t, len(nb.Timestamps), sh.Header.Rows)
@@ -198,4 +199,21 @@ func plusOne(v codec.Scalar) codec.Scalar {
 	one.SetOne()
 	x.Add(&x, &one)
 	return codec.Scalar(x)
+}
+
+// listIDs returns the ids of a stream's batches in sequence order (latest
+// versions).
+func (s *system) listIDs(t testing.TB, stream string) []roles.BatchID {
+	t.Helper()
+	l, err := s.storage.ListBatches(context.Background(), stream)
+	require.NoError(t, err)
+	var ids []roles.BatchID
+	for _, b := range l {
+		if int(b.Seq) == len(ids) {
+			ids = append(ids, b.ID)
+		} else {
+			ids[b.Seq] = b.ID
+		}
+	}
+	return ids
 }

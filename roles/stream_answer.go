@@ -233,6 +233,10 @@ func (s *StorageServer) AnswerStream(ctx context.Context, q *StreamQuery) (*Stre
 		return nil, err
 	}
 	lo, hi := windowRun(es, q.TimeFrom, q.TimeTo)
+	if hi-lo+1 > s.cfg.limits.MaxStreamBatches+2 {
+		return nil, &InputError{Field: "stream query", Err: ErrTooLarge,
+			Reason: fmt.Sprintf("the window meets %d batches, more than the %d one answer may cover: narrow it", hi-lo-1, s.cfg.limits.MaxStreamBatches)}
+	}
 	runProof, err := merkle.RangeProof(entryLeaves(es), lo, hi)
 	if err != nil {
 		return nil, err
@@ -461,6 +465,9 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 	st, err := v.streamState(ctx, &ans.State)
 	if err != nil {
 		return nil, err
+	}
+	if len(ans.Proof.Run) > v.cfg.limits.MaxStreamBatches+2 || len(ans.Parts) > v.cfg.limits.MaxStreamBatches {
+		return nil, tooLarge("stream answer", max(len(ans.Proof.Run)-2, len(ans.Parts)), v.cfg.limits.MaxStreamBatches)
 	}
 	if err := checkRun(q, &st.Head, &ans.Proof); err != nil {
 		return nil, err

@@ -36,8 +36,8 @@ type mutation struct {
 // first, revoke the second, refresh.
 func mutations(t *testing.T) []mutation {
 	var first, second roles.BatchID
-	id := func(sh *roles.SignedHeader) roles.BatchID {
-		d, err := sh.Header.Digest()
+	id := func(cr *transport.CreateResult) roles.BatchID {
+		d, err := cr.Header.Header.Digest()
 		require.NoError(t, err)
 		return d
 	}

@@ -86,6 +86,15 @@ func (c StorageClient) Answer(ctx context.Context, q *roles.Query) (*roles.Answe
 	return &a, nil
 }
 
+// AnswerStream calls generate_stream_proof.
+func (c StorageClient) AnswerStream(ctx context.Context, q *roles.StreamQuery) (*roles.StreamAnswer, error) {
+	var a roles.StreamAnswer
+	if err := c.call(ctx, "generate_stream_proof", q, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // Header calls get_header.
 func (c StorageClient) Header(ctx context.Context, id roles.BatchID) (*roles.SignedHeader, error) {
 	var h roles.SignedHeader
@@ -144,13 +153,24 @@ func (c OwnerClient) States(ctx context.Context, from, to uint64) ([]roles.Signe
 	return l.States, nil
 }
 
-// CreateBatch calls create_batch.
-func (c OwnerClient) CreateBatch(ctx context.Context, b *NewBatch) (*roles.SignedHeader, error) {
-	var h roles.SignedHeader
-	if err := c.call(ctx, "create_batch", b, &h); err != nil {
+// CreateBatch calls create_batch: the new batch's header, or that of the
+// batch of the stream that already holds exactly this content (Existing).
+func (c OwnerClient) CreateBatch(ctx context.Context, b *NewBatch) (*CreateResult, error) {
+	var r CreateResult
+	if err := c.call(ctx, "create_batch", b, &r); err != nil {
 		return nil, err
 	}
-	return &h, nil
+	return &r, nil
+}
+
+// CheckUpdate calls check_update: what replacing batch id by b would
+// change, or why it is refused; nothing changes.
+func (c OwnerClient) CheckUpdate(ctx context.Context, id roles.BatchID, b *NewBatch) (*UpdatePlan, error) {
+	var p UpdatePlan
+	if err := c.call(ctx, "check_update", &UpdateRequest{Batch: id, New: *b}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // Revoke calls revoke_batch.
@@ -209,6 +229,15 @@ func (c VerifierClient) Verify(ctx context.Context, q *roles.Query, a *roles.Ans
 	}
 	var r VerifyResult
 	if err := c.call(ctx, m, &VerifyRequest{Query: *q, Answer: *a}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// VerifyStream calls verify_stream.
+func (c VerifierClient) VerifyStream(ctx context.Context, q *roles.StreamQuery, a *roles.StreamAnswer) (*VerifyStreamResult, error) {
+	var r VerifyStreamResult
+	if err := c.call(ctx, "verify_stream", &VerifyStreamRequest{Query: *q, Answer: *a}, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil

@@ -70,6 +70,21 @@ func sizeNewBatch(n int, l roles.Limits) int64 {
 	return 1024 + encBytes(l.MaxNameLen) + int64(n)*encUint + int64(l.MaxColumns)*(3*encField+encBytes(l.MaxNameLen)+int64(n)*encUint)
 }
 
+// sizeStreamQuery bounds a StreamQuery.
+func sizeStreamQuery(l roles.Limits) int64 {
+	return 1024 + encBytes(l.MaxNameLen) + int64(l.MaxColumns)*encBytes(l.MaxNameLen) + 2*encUint
+}
+
+// sizeStreamAnswer bounds a StreamAnswer: the state, the completeness proof
+// (two Merkle proofs of at most 128 hashes, a run of MaxStreamBatches+2
+// entries) and MaxStreamBatches parts.
+func sizeStreamAnswer(l roles.Limits) int64 {
+	entry := int64(6*encField + 4*encUint + encHash + 1)
+	part := 1024 + sizeHeader(l) + encG1 + encScalar + int64(l.MaxColumns)*encScalar + 256 + 4*encUint
+	return 1024 + sizeStreamQuery(l) + sizeState(l) + 2*encHash + 2*encUint + 256*encHash +
+		int64(l.MaxStreamBatches+2)*entry + int64(l.MaxStreamBatches)*part + encG1
+}
+
 // RequestLimits are the largest requests of every method of the services,
 // in bytes, for a batch capacity n and the roles' limits: what the services
 // built by StorageService, OwnerService and VerifierService set as their
@@ -87,18 +102,21 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 			"generate_dc_proof":    sizeQuery(n, l),
 			"generate_da_proof":    sizeQuery(n, l),
 			"generate_time_proofs": sizeQuery(n, l),
+			"generate_stream_proof": sizeStreamQuery(l),
 		},
 		ServiceOwner: {
 			"health": smallRequest, "get_crs": smallRequest, "get_global_pk": smallRequest, "get_states": smallRequest,
 			"revoke_batch": smallRequest, "refresh": smallRequest,
 			"create_batch": sizeNewBatch(n, l),
 			"update_batch": 1024 + sizeNewBatch(n, l),
+			"check_update": 1024 + sizeNewBatch(n, l),
 		},
 		ServiceVerifier: {
 			"health":             smallRequest,
 			"verify_dc_query":    verify,
 			"verify_da_audit":    verify,
 			"verify_time_proofs": verify,
+			"verify_stream":      1024 + sizeStreamQuery(l) + sizeStreamAnswer(l),
 			"update_global_pk":   sizeState(l),
 		},
 	}

@@ -131,3 +131,57 @@ func toVerifyResult(r *roles.Result) *VerifyResult {
 	}
 	return out
 }
+
+// CreateResult is the response of the owner's create_batch: the batch's
+// signed header, and whether the stream already held exactly this content
+// (nothing new was stored; SPEC §11.1).
+type CreateResult struct {
+	Header   roles.SignedHeader `cbor:"hdr"`
+	Existing bool               `cbor:"existing,omitempty"`
+}
+
+// UpdatePlan is the response of the owner's check_update: what an update
+// would change (roles.UpdatePlan on the wire).
+type UpdatePlan struct {
+	Stream     string             `cbor:"stream"`
+	Seq        uint64             `cbor:"seq"`
+	OldBatch   roles.BatchID      `cbor:"old"`
+	OldVersion uint32             `cbor:"oldver"`
+	NewVersion uint32             `cbor:"newver"`
+	OldT0      uint64             `cbor:"oldt0"`
+	OldT1      uint64             `cbor:"oldt1"`
+	NewT0      uint64             `cbor:"newt0"`
+	NewT1      uint64             `cbor:"newt1"`
+	OldRows    uint32             `cbor:"oldrows"`
+	NewRows    uint32             `cbor:"newrows"`
+	Columns    []roles.ColumnInfo `cbor:"cols"`
+}
+
+// VerifyStreamRequest asks a verifier to check a stream answer.
+type VerifyStreamRequest struct {
+	Query  roles.StreamQuery  `cbor:"q"`
+	Answer roles.StreamAnswer `cbor:"ans"`
+}
+
+// VerifyStreamResult is a verified stream answer on the wire.
+type VerifyStreamResult struct {
+	Stream   string              `cbor:"stream"`
+	Epoch    uint64              `cbor:"epoch"`
+	IssuedAt int64               `cbor:"iat"`
+	Columns  []string            `cbor:"cols"`
+	Totals   []string            `cbor:"totals"` // decimal, with each column's scale
+	Raw      []string            `cbor:"raw"`    // the integers, unscaled
+	Scales   []uint8             `cbor:"scales"`
+	Batches  []roles.StreamEntry `cbor:"batches"`
+	Rows     uint64              `cbor:"rows"`
+}
+
+func toVerifyStreamResult(r *roles.StreamResult) *VerifyStreamResult {
+	out := &VerifyStreamResult{Stream: r.Stream, Epoch: r.Epoch, IssuedAt: r.IssuedAt, Columns: r.Columns, Batches: r.Batches, Rows: r.Rows}
+	for _, v := range r.Totals {
+		out.Totals = append(out.Totals, v.String())
+		out.Raw = append(out.Raw, v.Int.String())
+		out.Scales = append(out.Scales, v.Scale)
+	}
+	return out
+}

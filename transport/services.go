@@ -210,6 +210,9 @@ func StorageService(s *roles.StorageServer) *Service {
 		answer("generate_dc_proof", roles.QueryPoint, roles.QueryRange, roles.QueryWeighted),
 		answer("generate_da_proof", roles.QueryAudit),
 		answer("generate_time_proofs", roles.QueryWindow),
+		method("generate_stream_proof", true, func(ctx context.Context, q *roles.StreamQuery) (*roles.StreamAnswer, error) {
+			return s.AnswerStream(ctx, q)
+		}),
 		method("get_header", true, func(ctx context.Context, r *BatchRef) (*roles.SignedHeader, error) {
 			return s.Header(ctx, r.Batch)
 		}),
@@ -259,8 +262,15 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			l, err := o.States(ctx, r.From, r.To)
 			return &StateList{States: l}, err
 		}),
-		restricted(method("create_batch", false, func(ctx context.Context, b *NewBatch) (*roles.SignedHeader, error) {
-			return o.CreateBatch(ctx, b.batch())
+		restricted(method("create_batch", false, func(ctx context.Context, b *NewBatch) (*CreateResult, error) {
+			r, err := o.Ingest(ctx, b.batch())
+			if r == nil {
+				return nil, err
+			}
+			// A batch saved by the owner but not yet acknowledged by the
+			// storage server comes back as an error (the client is told
+			// that re-running is safe).
+			return &CreateResult{Header: *r.Header, Existing: r.Existing}, err
 		})),
 		restricted(method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
 			return o.Revoke(ctx, r.Batch)
@@ -275,7 +285,15 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 		restricted(method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return o.Refresh(ctx)
 		})),
-	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide})
+		restricted(method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
+			p, err := o.CheckUpdate(ctx, r.Batch, r.New.batch())
+			if err != nil {
+				return nil, err
+			}
+			return &UpdatePlan{Stream: p.Stream, Seq: p.Seq, OldBatch: p.OldBatch, OldVersion: p.OldVersion, NewVersion: p.NewVersion,
+				OldT0: p.OldT0, OldT1: p.OldT1, NewT0: p.NewT0, NewT1: p.NewT1, OldRows: p.OldRows, NewRows: p.NewRows, Columns: p.Columns}, nil
+		})),
+	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide, "check_update": wide})
 }
 
 // VerifierService serves a verifier's methods (SPEC §8): health,
@@ -307,6 +325,13 @@ func VerifierService(v *roles.Verifier) *Service {
 		verify("verify_dc_query", roles.QueryPoint, roles.QueryRange, roles.QueryWeighted),
 		verify("verify_da_audit", roles.QueryAudit),
 		verify("verify_time_proofs", roles.QueryWindow),
+		method("verify_stream", true, func(ctx context.Context, r *VerifyStreamRequest) (*VerifyStreamResult, error) {
+			res, err := v.VerifyStream(ctx, &r.Query, &r.Answer)
+			if err != nil {
+				return nil, err
+			}
+			return toVerifyStreamResult(res), nil
+		}),
 		method("update_global_pk", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
 			// A remote caller must not anchor a verifier: one that holds no
 			// state anchors at its trusted source first, or refuses.
@@ -325,5 +350,5 @@ func VerifierService(v *roles.Verifier) *Service {
 			}
 			return &Empty{}, err
 		}),
-	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, nil)
+	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2})
 }

@@ -46,12 +46,17 @@ func runIngest(ctx context.Context, args []string) error {
 		}
 	}
 	for i, b := range t.batches(*stream, n) {
-		h, err := owner.CreateBatch(ctx, b)
+		r, err := owner.CreateBatch(ctx, b)
 		if err != nil {
 			return fmt.Errorf("batch %d: %w", i+1, err)
 		}
+		h := &r.Header
 		id, _ := h.Header.Digest()
-		fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d\n", id, roles.Display(h.Header.Stream), h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime)
+		note := ""
+		if r.Existing {
+			note = "\talready stored"
+		}
+		fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d%s\n", id, roles.Display(h.Header.Stream), h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime, note)
 	}
 	return nil
 }

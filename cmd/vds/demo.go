@@ -212,10 +212,11 @@ func (d *demo) story(ctx context.Context, n int, owner transport.OwnerClient, st
 	d.say("%d readings of temp (scale %d), humidity and power, cut into batches of at most %d rows.", rows, t.scales[0], n)
 	var ids []roles.BatchID
 	for _, b := range t.batches("greenhouse-7", n) {
-		h, err := owner.CreateBatch(ctx, b)
+		r, err := owner.CreateBatch(ctx, b)
 		if err != nil {
 			return err
 		}
+		h := &r.Header
 		id, _ := h.Header.Digest()
 		ids = append(ids, id)
 		d.say("batch %s…  seq %d  %2d rows  t=%d..%d  signed, committed (C_temp, C_humidity, C_power in G1, Ĉ_time in G2), stored", id.Short(), h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime)
