@@ -95,13 +95,13 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 	return map[string]map[string]int64{
 		ServiceStorage: {
 			"health": smallRequest, "latest_state": smallRequest, "get_header": smallRequest, "get_states": smallRequest,
-			"list_batches":         smallRequest + encBytes(l.MaxNameLen),
-			"store_batch":          store,
-			"update_batch":         store,
-			"add_revoked_item":     sizeState(l),
-			"generate_dc_proof":    sizeQuery(n, l),
-			"generate_da_proof":    sizeQuery(n, l),
-			"generate_time_proofs": sizeQuery(n, l),
+			"list_batches":          smallRequest + encBytes(l.MaxNameLen),
+			"store_batch":           store,
+			"update_batch":          store,
+			"add_revoked_item":      sizeState(l),
+			"generate_dc_proof":     sizeQuery(n, l),
+			"generate_da_proof":     sizeQuery(n, l),
+			"generate_time_proofs":  sizeQuery(n, l),
 			"generate_stream_proof": sizeStreamQuery(l),
 		},
 		ServiceOwner: {
