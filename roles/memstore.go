@@ -1,9 +1,11 @@
 package roles
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -212,26 +214,18 @@ func infoOf(b *StoredBatch) BatchInfo {
 // SortBatchInfos orders batch summaries by stream, sequence number and
 // version, as ServerStore.List returns them.
 func SortBatchInfos(s []BatchInfo) {
-	slices.SortFunc(s, func(a, b BatchInfo) int {
-		switch {
-		case a.Stream != b.Stream:
-			if a.Stream < b.Stream {
-				return -1
-			}
-			return 1
-		case a.Seq != b.Seq:
-			if a.Seq < b.Seq {
-				return -1
-			}
-			return 1
-		case a.Version != b.Version:
-			if a.Version < b.Version {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s, func(a, b BatchInfo) int { return cmpSlot(a.Stream, a.Seq, a.Version, b.Stream, b.Seq, b.Version) })
+}
+
+// cmpSlot orders batches by stream, sequence number and version.
+func cmpSlot(as string, aseq uint64, aver uint32, bs string, bseq uint64, bver uint32) int {
+	if c := strings.Compare(as, bs); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(aseq, bseq); c != 0 {
+		return c
+	}
+	return cmp.Compare(aver, bver)
 }
 
 // LatestState implements ServerStore.

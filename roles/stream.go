@@ -101,21 +101,7 @@ func newStreamSet() *streamSet {
 func streamsFromRecords(recs []BatchRecord) (*streamSet, error) {
 	s := newStreamSet()
 	sorted := slices.Clone(recs)
-	slices.SortFunc(sorted, func(a, b BatchRecord) int {
-		switch {
-		case a.Stream != b.Stream:
-			if a.Stream < b.Stream {
-				return -1
-			}
-			return 1
-		case a.Seq != b.Seq:
-			if a.Seq < b.Seq {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Version) - int(b.Version)
-	})
+	slices.SortFunc(sorted, func(a, b BatchRecord) int { return cmpSlot(a.Stream, a.Seq, a.Version, b.Stream, b.Seq, b.Version) })
 	for _, r := range sorted {
 		es := s.entries[r.Stream]
 		e := StreamEntry{Seq: r.Seq, Version: r.Version, Batch: r.ID, T0: r.T0, T1: r.T1, Revoked: r.RevokedAt != 0}
