@@ -2,26 +2,92 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
-	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
-
+	"github.com/vdsproject/vds/internal/errs"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/transport"
 )
+
+// timeFlags are the flags that say how times are read: -tz and
+// -time-unit, and -time-format where a file is read.
+type timeFlags struct {
+	format, tz, unit *string
+}
+
+func addTimeFlags(c *common, withFormat bool) timeFlags {
+	var tf timeFlags
+	if withFormat {
+		tf.format = c.fs.String("time-format", "auto", "timestamps in the file: auto (integers as given, else RFC 3339 or a date), rfc3339, unix, unix-ms or a Go layout such as \"2006-01-02 15:04\"")
+	}
+	tf.tz = c.fs.String("tz", "UTC", "IANA time zone of times written without an offset, e.g. Europe/Paris")
+	tf.unit = c.fs.String("time-unit", "s", "the stream's timestamps count unix seconds (s) or milliseconds (ms); ingest and query must agree")
+	return tf
+}
+
+func (tf timeFlags) spec() (*timeSpec, error) {
+	f := ""
+	if tf.format != nil {
+		f = *tf.format
+	}
+	return newTimeSpec(f, *tf.tz, *tf.unit)
+}
+
+// ingestJSON is `vds ingest -json`.
+type ingestJSON struct {
+	Stream   string        `json:"stream"`
+	Schema   schemaJSON    `json:"schema"`
+	Batches  []batchJSON   `json:"batches"`
+	New      int           `json:"new"`
+	Existing int           `json:"existing"`
+	Rows     int           `json:"rows"`
+	Time     timeUnitsJSON `json:"time"`
+}
+
+type schemaJSON struct {
+	TimeColumn string       `json:"time_column"`
+	Columns    []columnJSON `json:"columns"`
+}
+
+type columnJSON struct {
+	Name  string `json:"name"`
+	Scale uint8  `json:"scale"`
+}
+
+type timeUnitsJSON struct {
+	Format string `json:"format"`
+	Unit   string `json:"unit"` // "s" or "ms"
+	TZ     string `json:"tz"`
+}
+
+// batchJSON is a batch in the JSON output of ingest and list.
+type batchJSON struct {
+	ID       string       `json:"id"`
+	Stream   string       `json:"stream"`
+	Seq      uint64       `json:"seq"`
+	Version  uint32       `json:"version"`
+	Rows     uint32       `json:"rows"`
+	T0       uint64       `json:"t0"`
+	T1       uint64       `json:"t1"`
+	Existing bool         `json:"existing,omitempty"` // ingest: already stored
+	Revoked  *bool        `json:"revoked,omitempty"`  // list
+	Columns  []columnJSON `json:"columns,omitempty"`  // list
+}
 
 func runIngest(ctx context.Context, args []string) error {
 	c := newCommon("ingest")
 	file := c.fs.String("file", "", "CSV file: a header row, a timestamp column and numeric columns")
 	stream := c.fs.String("stream", "", "stream the batches belong to")
 	timeCol := c.fs.String("time-col", "timestamp", "name of the timestamp column")
+	cols := c.fs.String("cols", "", "data columns to ingest, e.g. temp,dew (default: every column but the timestamp)")
 	rows := c.fs.Int("rows", 0, "rows per batch (default: the CRS capacity)")
 	scales := c.fs.String("scale", "", "decimal places per column, e.g. temp=1,load=2 (default: the most places in the file)")
+	tf := addTimeFlags(c, true)
+	asJSON := c.fs.Bool("json", false, "print one JSON document")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -29,9 +95,37 @@ func runIngest(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "vds ingest: -file and -stream are required")
 		return errUsage
 	}
-	t, err := readCSVFile(*file, *timeCol, *scales)
+	spec, err := tf.spec()
 	if err != nil {
 		return err
+	}
+	sc, err := parseScales(*scales)
+	if err != nil {
+		return err
+	}
+	t, err := readCSVFile(*file, csvOptions{timeCol: *timeCol, cols: splitListOrNil(*cols), scales: sc, time: spec})
+	if err != nil {
+		return err
+	}
+	n := *rows
+	if n <= 0 {
+		if n, err = capacity(ctx, c); err != nil {
+			return err
+		}
+	}
+	bs := t.batches(*stream, n)
+	out := ingestJSON{Stream: *stream, Rows: len(t.times), Schema: schemaJSON{TimeColumn: *timeCol},
+		Time: timeUnitsJSON{Format: *tf.format, Unit: *tf.unit, TZ: *tf.tz}}
+	for i, name := range t.names {
+		out.Schema.Columns = append(out.Schema.Columns, columnJSON{Name: name, Scale: t.scales[i]})
+	}
+	if !*asJSON {
+		var cs []string
+		for _, col := range out.Schema.Columns {
+			cs = append(cs, fmt.Sprintf("%s (scale %d)", roles.Display(col.Name), col.Scale))
+		}
+		fmt.Printf("schema: %s; time %s (%s, -time-format %s, -tz %s)\n", strings.Join(cs, ", "), roles.Display(*timeCol), spec.unitName(), *tf.format, *tf.tz)
+		fmt.Printf("%d rows, %s .. %s, in %d batches of at most %d rows\n", len(t.times), spec.show(t.times[0]), spec.show(t.times[len(t.times)-1]), len(bs), n)
 	}
 	ot, err := c.dialOwner()
 	if err != nil {
@@ -39,26 +133,47 @@ func runIngest(ctx context.Context, args []string) error {
 	}
 	defer ot.Close()
 	owner := transport.OwnerClient{T: ot}
-	n := *rows
-	if n <= 0 {
-		if n, err = capacity(ctx, c); err != nil {
-			return err
-		}
-	}
-	for i, b := range t.batches(*stream, n) {
+	for i, b := range bs {
 		r, err := owner.CreateBatch(ctx, b)
 		if err != nil {
-			return fmt.Errorf("batch %d: %w", i+1, err)
+			return ingestFailure(err, i, len(bs), b)
 		}
-		h := &r.Header
-		id, _ := h.Header.Digest()
-		note := ""
+		h := &r.Header.Header
+		id, _ := h.Digest()
+		bj := batchJSON{ID: id.String(), Stream: h.Stream, Seq: h.Seq, Version: h.Version, Rows: h.Rows, T0: h.FirstTime, T1: h.LastTime, Existing: r.Existing}
+		out.Batches = append(out.Batches, bj)
 		if r.Existing {
-			note = "\talready stored"
+			out.Existing++
+		} else {
+			out.New++
 		}
-		fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d%s\n", id, roles.Display(h.Header.Stream), h.Header.Seq, h.Header.Rows, h.Header.FirstTime, h.Header.LastTime, note)
+		if !*asJSON {
+			note := ""
+			if r.Existing {
+				note = "\talready stored"
+			}
+			fmt.Printf("%s\t%s/%d\t%d rows\tt=%d..%d%s\n", id, roles.Display(h.Stream), h.Seq, h.Rows, h.FirstTime, h.LastTime, note)
+		}
 	}
+	if *asJSON {
+		return printJSON(out)
+	}
+	fmt.Printf("%d batches: %d new, %d already stored\n", len(bs), out.New, out.Existing)
 	return nil
+}
+
+// ingestFailure explains a failed create_batch: what is stored and that
+// re-running the same ingest is safe (SPEC §11.1, idempotent writes).
+func ingestFailure(err error, i, n int, b *transport.NewBatch) error {
+	where := fmt.Sprintf("batch %d of %d (t=%d..%d)", i+1, n, b.Timestamps[0], b.Timestamps[len(b.Timestamps)-1])
+	var re *transport.RemoteError
+	switch {
+	case errors.Is(err, errs.ErrUnavailable) && errors.As(err, &re):
+		return fmt.Errorf("%s: the owner saved the batch, but the storage server has not acknowledged it yet (the owner sends it again on its next operation); re-running the same ingest is safe: stored batches are reported \"already stored\", never stored twice: %w", where, err)
+	case errors.Is(err, errs.ErrUnavailable):
+		return fmt.Errorf("%s: the owner could not be reached (batches before it are stored); re-running the same ingest is safe: stored batches are reported \"already stored\", never stored twice: %w", where, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 // capacity returns the CRS capacity from the data directory.
@@ -70,11 +185,71 @@ func capacity(ctx context.Context, c *common) (int, error) {
 	return crs.N(), nil
 }
 
-func parseBatch(s string) (roles.BatchID, error) {
-	if s == "" {
-		return roles.BatchID{}, fmt.Errorf("-batch is required")
+// minPrefix is the fewest hex digits a batch id prefix may have.
+const minPrefix = 8
+
+// resolveBatch turns a batch id or a unique prefix of one (at least
+// minPrefix hex digits) into a batch id, asking the storage server's list
+// for a prefix.
+func resolveBatch(ctx context.Context, c *common, s string) (roles.BatchID, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "":
+		return roles.BatchID{}, usageErrorf("-batch is required")
+	case len(s) == 2*len(roles.BatchID{}):
+		id, err := roles.ParseBatchID(s)
+		if err != nil {
+			return id, &inputError{fmt.Errorf("-batch: %w", err)}
+		}
+		return id, nil
+	case len(s) < minPrefix || len(s) > 2*len(roles.BatchID{}):
+		return roles.BatchID{}, inputErrorf("-batch %q: want a batch id or a prefix of at least %d hex digits", s, minPrefix)
 	}
-	return roles.ParseBatchID(s)
+	if _, err := hex.DecodeString(s[:len(s)&^1]); err != nil || !isHex(s) {
+		return roles.BatchID{}, inputErrorf("-batch %q: not hexadecimal", s)
+	}
+	st, err := c.dial(c.storage)
+	if err != nil {
+		return roles.BatchID{}, err
+	}
+	defer st.Close()
+	l, err := transport.StorageClient{T: st}.ListBatches(ctx, "")
+	if err != nil {
+		return roles.BatchID{}, fmt.Errorf("storage server: %w", err)
+	}
+	return matchPrefix(s, l)
+}
+
+// matchPrefix returns the one batch of l whose id starts with prefix.
+func matchPrefix(prefix string, l []roles.BatchInfo) (roles.BatchID, error) {
+	var found []roles.BatchID
+	for _, b := range l {
+		if strings.HasPrefix(b.ID.String(), prefix) {
+			found = append(found, b.ID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return roles.BatchID{}, fmt.Errorf("-batch %s: %w (no batch id starts with it; see vds list)", prefix, errs.ErrUnknownBatch)
+	case 1:
+		return found[0], nil
+	}
+	return roles.BatchID{}, inputErrorf("-batch %s: ambiguous prefix of %d batches (%s, %s, …): give more digits", prefix, len(found), found[0].Short(), found[1].Short())
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// usageErrorf prints a usage message and returns errUsage (exit 2).
+func usageErrorf(format string, a ...any) error {
+	fmt.Fprintf(os.Stderr, "vds: "+format+"\n", a...)
+	return errUsage
 }
 
 func splitList(s string) []string {
@@ -87,235 +262,10 @@ func splitList(s string) []string {
 	return out
 }
 
-func runQuery(ctx context.Context, args []string) error {
-	c := newCommon("query")
-	batch := c.fs.String("batch", "", "batch id (hex)")
-	kind := c.fs.String("kind", "range", "point, range, window or weighted")
-	cols := c.fs.String("cols", "", "comma-separated columns")
-	row := c.fs.Uint("row", 0, "point: the row (from 1)")
-	from := c.fs.Uint("from", 0, "range: first row")
-	to := c.fs.Uint("to", 0, "range: last row")
-	tfrom := c.fs.Uint64("tfrom", 0, "window: first timestamp")
-	tto := c.fs.Uint64("tto", 0, "window: last timestamp")
-	weights := c.fs.String("weights", "", "weighted: comma-separated integer weights w1,w2,…")
-	if err := c.parse(args); err != nil {
-		return err
+// splitListOrNil is splitList, nil for an empty list.
+func splitListOrNil(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
 	}
-	id, err := parseBatch(*batch)
-	if err != nil {
-		return err
-	}
-	q := &roles.Query{Batch: id, Columns: splitList(*cols)}
-	switch *kind {
-	case "point":
-		q.Kind, q.Row = roles.QueryPoint, uint32(*row)
-	case "range":
-		q.Kind, q.From, q.To = roles.QueryRange, uint32(*from), uint32(*to)
-	case "window":
-		q.Kind, q.TimeFrom, q.TimeTo = roles.QueryWindow, *tfrom, *tto
-	case "weighted":
-		q.Kind = roles.QueryWeighted
-		for _, w := range splitList(*weights) {
-			v, err := strconv.ParseInt(w, 10, 64)
-			if err != nil {
-				return fmt.Errorf("weight %q: %w", w, err)
-			}
-			q.Weights = append(q.Weights, roles.FromInt64(v))
-		}
-	default:
-		return fmt.Errorf("unknown kind %q (point, range, window, weighted; audits: vds audit)", *kind)
-	}
-	return askAndVerify(ctx, c, q)
-}
-
-func runAudit(ctx context.Context, args []string) error {
-	c := newCommon("audit")
-	batch := c.fs.String("batch", "", "batch id (hex)")
-	cols := c.fs.String("cols", "", "comma-separated columns")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	id, err := parseBatch(*batch)
-	if err != nil {
-		return err
-	}
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	return askAndVerify(ctx, c, &roles.Query{Batch: id, Kind: roles.QueryAudit, Columns: splitList(*cols), Nonce: nonce})
-}
-
-// askAndVerify asks the storage server and has the verifier check the
-// answer; it prints the verified values, or why the answer was rejected.
-func askAndVerify(ctx context.Context, c *common, q *roles.Query) error {
-	st, err := c.dial(c.storage)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	vt, err := c.dial(c.verifier)
-	if err != nil {
-		return err
-	}
-	defer vt.Close()
-	ans, err := transport.StorageClient{T: st}.Answer(ctx, q)
-	if err != nil {
-		return fmt.Errorf("storage server: %w", err)
-	}
-	res, err := transport.VerifierClient{T: vt}.Verify(ctx, q, ans)
-	if err != nil {
-		fmt.Printf("REJECTED: %s\n", safeText(err.Error()))
-		return fmt.Errorf("answer rejected")
-	}
-	printResult(res)
-	return nil
-}
-
-func printResult(res *transport.VerifyResult) {
-	where := ""
-	switch {
-	case res.Kind == roles.QueryWindow && res.Last < res.First:
-		where = ", no row in the window"
-	case res.Kind == roles.QueryWindow:
-		where = fmt.Sprintf(", rows %d..%d", res.First, res.Last)
-	}
-	if res.Kind == roles.QueryAudit {
-		fmt.Printf("verified: audit of %s passed (batch %s, epoch %d): the server holds the data\n", strings.Join(displayAll(res.Columns), ", "), res.Batch.Short(), res.Epoch)
-		return
-	}
-	fmt.Printf("verified %s query (batch %s, epoch %d%s):\n", res.Kind, res.Batch.Short(), res.Epoch, where)
-	for i, col := range res.Columns {
-		fmt.Printf("  %s = %s\n", roles.Display(col), res.Values[i])
-	}
-}
-
-func runRevoke(ctx context.Context, args []string) error {
-	c := newCommon("revoke")
-	batch := c.fs.String("batch", "", "batch id (hex)")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	id, err := parseBatch(*batch)
-	if err != nil {
-		return err
-	}
-	ot, err := c.dialOwner()
-	if err != nil {
-		return err
-	}
-	defer ot.Close()
-	st, err := transport.OwnerClient{T: ot}.Revoke(ctx, id)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("revoked %s at epoch %d\n", id, st.State.Epoch)
-	return nil
-}
-
-func runUpdate(ctx context.Context, args []string) error {
-	c := newCommon("update")
-	batch := c.fs.String("batch", "", "batch id (hex) of the version to replace")
-	file := c.fs.String("file", "", "CSV file with the new version (one batch)")
-	timeCol := c.fs.String("time-col", "timestamp", "name of the timestamp column")
-	scales := c.fs.String("scale", "", "decimal places per column (as for ingest)")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	id, err := parseBatch(*batch)
-	if err != nil {
-		return err
-	}
-	t, err := readCSVFile(*file, *timeCol, *scales)
-	if err != nil {
-		return err
-	}
-	bs := t.batches("", len(t.times))
-	ot, err := c.dialOwner()
-	if err != nil {
-		return err
-	}
-	defer ot.Close()
-	r, err := transport.OwnerClient{T: ot}.Update(ctx, id, bs[0])
-	if err != nil {
-		return err
-	}
-	nid, _ := r.Header.Header.Digest()
-	fmt.Printf("updated %s/%d to version %d: new batch %s, old one revoked at epoch %d\n", roles.Display(r.Header.Header.Stream), r.Header.Header.Seq, r.Header.Header.Version, nid, r.State.State.Epoch)
-	return nil
-}
-
-func runState(ctx context.Context, args []string) error {
-	c := newCommon("state")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	ot, err := c.dialOwner()
-	if err != nil {
-		return err
-	}
-	defer ot.Close()
-	st, err := transport.OwnerClient{T: ot}.LatestState(ctx)
-	if err != nil {
-		return fmt.Errorf("owner: %w", err)
-	}
-	d, _ := st.State.Digest()
-	acc := (*bls.G1Affine)(&st.State.Acc).Bytes()
-	fmt.Printf("owner:    epoch %d, state %s…, f = %x…, issued %s, key %s\n", st.State.Epoch, d.String()[:16], acc[:8],
-		time.UnixMilli(st.IssuedAt).UTC().Format(time.RFC3339), st.KeyID)
-	if r := st.State.Revoked; r != nil {
-		fmt.Printf("          epoch %d revoked batch %s\n", st.State.Epoch, r.Batch)
-	}
-	for _, s := range []struct{ name, addr, svc string }{{"storage", c.storage, transport.ServiceStorage}, {"verifier", c.verifier, transport.ServiceVerifier}} {
-		t, err := c.dial(s.addr)
-		if err != nil {
-			return err
-		}
-		var h transport.Health
-		err = t.Call(ctx, s.svc, "health", &transport.Empty{}, &h)
-		t.Close()
-		switch {
-		case err != nil:
-			fmt.Printf("%-9s unreachable: %v\n", s.name+":", err)
-		case !h.HasEpoch:
-			fmt.Printf("%-9s no state yet\n", s.name+":")
-		default:
-			fmt.Printf("%-9s epoch %d\n", s.name+":", h.Epoch)
-		}
-	}
-	return nil
-}
-
-func runList(ctx context.Context, args []string) error {
-	c := newCommon("list")
-	stream := c.fs.String("stream", "", "only this stream")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	st, err := c.dial(c.storage)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	l, err := transport.StorageClient{T: st}.ListBatches(ctx, *stream)
-	if err != nil {
-		return err
-	}
-	for _, b := range l {
-		status := "live"
-		if b.Revoked {
-			status = "revoked"
-		}
-		fmt.Printf("%s\t%s/%d v%d\t%d rows\tt=%d..%d\t%s\n", b.ID, roles.Display(b.Stream), b.Seq, b.Version, b.Rows, b.FirstTime, b.LastTime, status)
-	}
-	return nil
-}
-
-// displayAll escapes names for printing (roles.Display).
-func displayAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = roles.Display(n)
-	}
-	return out
+	return splitList(s)
 }

@@ -71,7 +71,7 @@ func newCommon(name string) *common {
 func (c *common) parse(args []string) error {
 	if err := c.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
+			return errHelp
 		}
 		return errUsage
 	}

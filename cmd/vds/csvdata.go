@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/transport"
@@ -21,13 +23,30 @@ type table struct {
 	values [][]int64 // values[c][row], scaled integers
 }
 
-// readCSV reads a CSV file whose first row names the columns. timeCol names
-// the timestamp column (unsigned integers, strictly increasing); every other
-// column is numeric. scales fixes a column's number of decimal places;
-// a column without one takes the most places any of its values has, and a
+// csvOptions say how to read a CSV file.
+type csvOptions struct {
+	timeCol string           // the timestamp column
+	cols    []string         // the data columns to keep (nil: every other column)
+	scales  map[string]uint8 // decimal places per column (-scale: each must be a data column)
+	// defaults are scales for the data columns -scale does not name (for
+	// update: the old version's), used if the column exists.
+	defaults map[string]uint8
+	time     *timeSpec // nil: unsigned integers, taken as given
+}
+
+// readCSV reads a CSV file whose first row names the columns. o.timeCol
+// names the timestamp column (strictly increasing; integers, or times as
+// o.time says); the data columns are o.cols, or every other column, and
+// must be numeric. A column named in o.cols or o.scales that the header
+// lacks is an error. o.scales fixes a column's number of decimal places; a
+// column without one takes the most places any of its values has, and a
 // value with more places than its column's scale is an error (never
 // rounded).
-func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, error) {
+func readCSV(r io.Reader, o csvOptions) (*table, error) {
+	spec := o.time
+	if spec == nil {
+		spec = &timeSpec{format: "unix", loc: time.UTC}
+	}
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = false
@@ -38,20 +57,47 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 	tcol := -1
 	t := &table{}
 	var idx []int
+	pos := map[string]int{}
 	for i, h := range head {
-		h = strings.TrimSpace(h)
-		if h == timeCol {
-			tcol = i
-			continue
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if _, dup := pos[h]; dup {
+			return nil, fmt.Errorf("column %q appears twice in the header", h)
 		}
-		t.names = append(t.names, h)
-		idx = append(idx, i)
+		pos[h] = i
+		if h == o.timeCol {
+			tcol = i
+		}
 	}
 	if tcol < 0 {
-		return nil, fmt.Errorf("no timestamp column %q in header %q", timeCol, head)
+		return nil, fmt.Errorf("no timestamp column %q in header %q (choose it with -time-col)", o.timeCol, head)
+	}
+	if o.cols != nil {
+		for _, name := range o.cols {
+			i, ok := pos[name]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("-cols: no column %q in header %q", name, head)
+			case i == tcol:
+				return nil, fmt.Errorf("-cols: %q is the timestamp column", name)
+			}
+			t.names = append(t.names, name)
+			idx = append(idx, i)
+		}
+	} else {
+		for i, h := range head {
+			if i != tcol {
+				t.names = append(t.names, strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+				idx = append(idx, i)
+			}
+		}
+	}
+	for name := range o.scales {
+		if !slices.Contains(t.names, name) {
+			return nil, fmt.Errorf("-scale: no data column %q (columns: %s)", name, strings.Join(t.names, ", "))
+		}
 	}
 	if len(t.names) == 0 {
-		return nil, fmt.Errorf("no data column besides %q", timeCol)
+		return nil, fmt.Errorf("no data column besides %q", o.timeCol)
 	}
 	var raw [][]string
 	for line := 2; ; line++ {
@@ -62,9 +108,9 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 		if err != nil {
 			return nil, err
 		}
-		ts, err := strconv.ParseUint(strings.TrimSpace(rec[tcol]), 10, 64)
+		ts, err := spec.parse(rec[tcol], false)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: timestamp %q: want an unsigned integer", line, rec[tcol])
+			return nil, fmt.Errorf("line %d: timestamp: %w", line, err)
 		}
 		if n := len(t.times); n > 0 && ts <= t.times[n-1] {
 			return nil, fmt.Errorf("line %d: timestamp %d does not increase strictly after %d", line, ts, t.times[n-1])
@@ -80,7 +126,10 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 		return nil, fmt.Errorf("no data rows")
 	}
 	for j, name := range t.names {
-		scale, ok := scales[name]
+		scale, ok := o.scales[name]
+		if !ok {
+			scale, ok = o.defaults[name]
+		}
 		if !ok {
 			for _, row := range raw {
 				if _, frac, found := strings.Cut(row[j], "."); found {
@@ -92,6 +141,9 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 		for r, row := range raw {
 			v, err := roles.ParseDecimal(row[j], scale)
 			if err != nil {
+				if o.cols == nil && !looksNumeric(row[j]) {
+					return nil, fmt.Errorf("line %d: column %q is not numeric (%q): choose the numeric columns with -cols", r+2, name, row[j])
+				}
 				return nil, fmt.Errorf("line %d, column %q: %w", r+2, name, err)
 			}
 			if !v.IsInt64() {
@@ -105,20 +157,32 @@ func readCSV(r io.Reader, timeCol string, scales map[string]uint8) (*table, erro
 	return t, nil
 }
 
-// readCSVFile reads a CSV file with the scales given as "col=places,…".
-func readCSVFile(path, timeCol, scales string) (*table, error) {
-	sc, err := parseScales(scales)
-	if err != nil {
-		return nil, err
+// looksNumeric reports whether s is made of a sign, digits and a point.
+func looksNumeric(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	digits := false
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = true
+		case r == '.', r == 'e', r == 'E', r == '-', r == '+':
+		default:
+			return false
+		}
 	}
+	return digits
+}
+
+// readCSVFile reads a CSV file; its errors are input errors (exit 4).
+func readCSVFile(path string, o csvOptions) (*table, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, &inputError{err}
 	}
 	defer f.Close()
-	t, err := readCSV(f, timeCol, sc)
+	t, err := readCSV(f, o)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &inputError{fmt.Errorf("%s: %w", path, err)}
 	}
 	return t, nil
 }
@@ -143,11 +207,14 @@ func parseScales(s string) (map[string]uint8, error) {
 	if s == "" {
 		return m, nil
 	}
+	if !strings.Contains(s, "=") {
+		return nil, inputErrorf("-scale %q: want column=places,… (e.g. temp=1,load=2)", s)
+	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		p, err := strconv.ParseUint(v, 10, 8)
 		if !ok || err != nil || p > roles.MaxScale {
-			return nil, fmt.Errorf("scale %q: want column=places with places ≤ %d", kv, roles.MaxScale)
+			return nil, inputErrorf("-scale %q: want column=places with places ≤ %d", kv, roles.MaxScale)
 		}
 		m[strings.TrimSpace(k)] = uint8(p)
 	}

@@ -205,7 +205,7 @@ func sampleCSV(rows int) string {
 func (d *demo) story(ctx context.Context, n int, owner transport.OwnerClient, storage transport.StorageClient, verifier transport.VerifierClient) error {
 	d.step("The owner commits to a stream of sensor readings")
 	rows := 2*n + n/2
-	t, err := readCSV(strings.NewReader(sampleCSV(rows)), "timestamp", nil)
+	t, err := readCSV(strings.NewReader(sampleCSV(rows)), csvOptions{timeCol: "timestamp"})
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (d *demo) story(ctx context.Context, n int, owner transport.OwnerClient, st
 
 	d.step("The owner corrects batch 3: a new version replaces the old one in one step")
 	last := ids[len(ids)-1]
-	corr, err := readCSV(strings.NewReader(sampleCSV(rows)), "timestamp", nil)
+	corr, err := readCSV(strings.NewReader(sampleCSV(rows)), csvOptions{timeCol: "timestamp"})
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,7 @@ func commands() []command {
 		{name: "state", help: "show the owner's signed state and the servers' epochs", run: runState},
 		{name: "list", help: "list the stored batches", run: runList},
 		{name: "demo", help: "run the whole story on a small system and explain it", run: runDemo},
+		{name: "version", help: "print the version of vds, of Go and of the SPEC", run: runVersion},
 	}
 }
 
@@ -81,14 +82,14 @@ func usage() {
 	for _, c := range commands() {
 		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.help)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun vds <command> -h for its flags.")
+	fmt.Fprintln(os.Stderr, "\nRun vds <command> -h for its flags.\n\n"+exitCodesHelp)
 }
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {
-			os.Exit(2)
+			os.Exit(exitUsage)
 		}
 		return
 	}
@@ -97,25 +98,30 @@ func main() {
 	for _, c := range commands() {
 		if c.name == os.Args[1] {
 			err := c.run(ctx, os.Args[2:])
-			if err != nil && !errors.Is(err, errUsage) {
+			code := exitCode(err)
+			switch {
+			case err == nil, errors.Is(err, errHelp):
+				code = exitOK
+			case errors.Is(err, errUsage):
+			case rejected(err):
+				fmt.Fprintln(os.Stderr, "vds "+c.name+": REJECTED:", safeText(err.Error()))
+			default:
 				fmt.Fprintln(os.Stderr, "vds "+c.name+":", safeText(err.Error()))
 			}
-			if err != nil {
-				if errors.Is(err, errUsage) {
-					os.Exit(2)
-				}
-				os.Exit(1)
-			}
-			return
+			stop()
+			os.Exit(code)
 		}
 	}
 	fmt.Fprintf(os.Stderr, "vds: unknown command %q\n\n", os.Args[1])
 	usage()
-	os.Exit(2)
+	os.Exit(exitUsage)
 }
 
-// errUsage reports bad flags (already printed).
-var errUsage = errors.New("usage")
+// errUsage reports bad flags (already printed); errHelp, -h (exit 0).
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
 
 // safeText escapes every character of s that could act on a terminal
 // (control, format and bidirectional characters; invalid UTF-8): error
