@@ -89,6 +89,9 @@ revoked for good: check first with -dry-run.
 	if err != nil {
 		return err
 	}
+	if n, err := capacity(ctx, c); err == nil && len(t.times) > n {
+		return inputErrorf("%s: %d rows; a batch holds at most %d (the CRS capacity)", *file, len(t.times), n)
+	}
 	bs := t.batches("", len(t.times))
 	ot, err := c.dialOwner()
 	if err != nil {

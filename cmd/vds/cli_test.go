@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -188,4 +189,43 @@ func TestJSONShapes(t *testing.T) {
 	require.Equal(t, "v1", v["spec"])
 	require.Contains(t, v, "version")
 	require.Contains(t, v, "go")
+}
+
+// The time and CSV parsers take user input: they fail with an error, never
+// panic, and what they accept is strictly increasing.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2010-02-01", "2010-02-01T00:00:00Z", "2010-02-01 13:00", "1267401600", "", "9999999999999999999999", "0000-01-01"} {
+		f.Add(s, "", false)
+	}
+	f.Add("01/02/2010", "02/01/2006", true)
+	f.Fuzz(func(t *testing.T, s, layout string, end bool) {
+		for _, unit := range []string{"s", "ms"} {
+			ts, err := newTimeSpec(layout, "Europe/Paris", unit)
+			if err != nil {
+				continue
+			}
+			_, _ = ts.parse(s, end)
+		}
+	})
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add("timestamp,x\n1,2.5\n2,-3\n")
+	f.Add("timestamp,x,y\n2010-01-01,1,a\n")
+	f.Add("\uFEFFtimestamp,x\n1,1e3\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		ts, _ := newTimeSpec("", "UTC", "s")
+		tb, err := readCSV(strings.NewReader(in), csvOptions{timeCol: "timestamp", time: ts})
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(tb.times); i++ {
+			if tb.times[i] <= tb.times[i-1] {
+				t.Fatalf("times not increasing: %v", tb.times)
+			}
+		}
+		if len(tb.values) != len(tb.names) || len(tb.scales) != len(tb.names) {
+			t.Fatalf("columns %d, values %d, scales %d", len(tb.names), len(tb.values), len(tb.scales))
+		}
+	})
 }

@@ -112,6 +112,8 @@ func runIngest(ctx context.Context, args []string) error {
 		if n, err = capacity(ctx, c); err != nil {
 			return err
 		}
+	} else if k, err := capacity(ctx, c); err == nil && n > k {
+		return inputErrorf("-rows %d: a batch holds at most %d rows (the CRS capacity)", n, k)
 	}
 	bs := t.batches(*stream, n)
 	out := ingestJSON{Stream: *stream, Rows: len(t.times), Schema: schemaJSON{TimeColumn: *timeCol},
@@ -124,7 +126,7 @@ func runIngest(ctx context.Context, args []string) error {
 		for _, col := range out.Schema.Columns {
 			cs = append(cs, fmt.Sprintf("%s (scale %d)", roles.Display(col.Name), col.Scale))
 		}
-		fmt.Printf("schema: %s; time %s (%s, -time-format %s, -tz %s)\n", strings.Join(cs, ", "), roles.Display(*timeCol), spec.unitName(), *tf.format, *tf.tz)
+		fmt.Printf("schema: %s; timestamps from column %s as %s (-time-format %s, -tz %s)\n", strings.Join(cs, ", "), roles.Display(*timeCol), spec.unitName(), *tf.format, *tf.tz)
 		fmt.Printf("%d rows, %s .. %s, in %d batches of at most %d rows\n", len(t.times), spec.show(t.times[0]), spec.show(t.times[len(t.times)-1]), len(bs), n)
 	}
 	ot, err := c.dialOwner()

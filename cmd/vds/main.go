@@ -12,13 +12,20 @@
 //	vds storage  serve [-dir DIR] [-listen A]
 //	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A]
 //	vds start | stop   [-dir DIR]               the three servers in the background
-//	vds ingest  -file F.csv -stream S           CSV → batches (through the owner)
+//	vds ingest  -file F.csv -stream S [-cols c1,c2] [-time-format F] [-tz Z]   CSV → batches (through the owner)
+//	vds query   -stream S -kind window -cols c1,c2 -tfrom 2010-02-01 -tto 2010-03-01
+//	vds query   -stream S -kind point -cols c1 -at 2010-02-01T13:00:00Z
 //	vds query   -batch ID -kind point|range|window|weighted -cols c1,c2 …
 //	vds audit   -batch ID -cols c1
 //	vds revoke  -batch ID
-//	vds update  -batch ID -file F.csv
-//	vds state | list
+//	vds update  -batch ID -file F.csv [-dry-run]
+//	vds state | list | version
 //	vds demo    [-inproc]                       the whole story, explained
+//
+// A batch ID may be a unique prefix of at least 8 hex digits. query,
+// audit, list, state, ingest and version take -json (one JSON document on
+// stdout). Exit codes: 0 verified, 1 rejected by verification, 2 usage, 3 a
+// server unreachable, 4 invalid input (see `vds -h`).
 //
 // Addresses are host:port, http(s)://host:port or unix:///path. The
 // prototype's environment variables keep their meaning: DO_HOST, DO_PORT
