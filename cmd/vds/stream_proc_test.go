@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/internal/testproc"
+	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/transport"
 )
 
 // weather writes an hourly CSV from..to (exclusive) with RFC 3339 times, a
@@ -319,9 +326,68 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 		require.Equal(t, []string{strconv.FormatInt(st, 10), strconv.FormatInt(sd, 10)}, q.Raw, m)
 	}
 
+	// The old version is revoked: asking for it is rejected (exit 1).
+	_, errOut, code = c.run("query", "-batch", target.ID, "-kind", "range", "-cols", "temp")
+	require.Equal(t, exitRejected, code, errOut)
+	require.Contains(t, errOut, "REJECTED")
+
+	// A storage server that tampers with its stream answers is rejected:
+	// exit 1, "REJECTED", never a total.
+	for name, tamper := range map[string]func(a *roles.StreamAnswer){
+		"value changed": func(a *roles.StreamAnswer) {
+			var one fr.Element
+			one.SetOne()
+			v := fr.Element(a.Parts[0].Values[0])
+			v.Add(&v, &one)
+			a.Parts[0].Values[0] = codec.Scalar(v)
+		},
+		"batch left out": func(a *roles.StreamAnswer) { a.Parts = a.Parts[1:] },
+	} {
+		proxy := tamperingStorage(t, c.addr[3], tamper)
+		out, errOut, code := c.run("query", "-storage", proxy, "-stream", "paris", "-kind", "window", "-cols", "temp,dew", "-tfrom", "2010-03-01", "-tto", "2010-04-01")
+		require.Equal(t, exitRejected, code, "%s: %s %s", name, out, errOut)
+		require.Contains(t, errOut, "REJECTED", name)
+		require.NotContains(t, out, "sum(", name)
+	}
+
 	c.ok("stop")
 	// With the servers down: exit 3, never "REJECTED".
 	_, errOut, code = c.run("query", "-stream", "paris", "-kind", "window", "-cols", "temp", "-tfrom", "2010-02-01", "-tto", "2010-03-01")
 	require.Equal(t, exitDown, code, errOut)
 	require.NotContains(t, errOut, "REJECTED")
+}
+
+// tamperingStorage serves generate_stream_proof on 127.0.0.1 with the
+// answers of the storage server at addr, changed by tamper.
+func tamperingStorage(t *testing.T, addr string, tamper func(*roles.StreamAnswer)) string {
+	t.Helper()
+	tr, err := transport.Dial(addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { tr.Close() })
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/storage/generate_stream_proof", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		var q roles.StreamQuery
+		if err == nil {
+			err = codec.Default().Unmarshal(body, &q)
+		}
+		var a *roles.StreamAnswer
+		if err == nil {
+			a, err = transport.StorageClient{T: tr}.AnswerStream(r.Context(), &q)
+		}
+		var out []byte
+		if err == nil {
+			tamper(a)
+			out, err = codec.Default().Marshal(a)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", transport.ContentType)
+		_, _ = w.Write(out)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
