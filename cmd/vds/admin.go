@@ -62,11 +62,7 @@ revoked for good: check first with -dry-run.
 	if *file == "" {
 		return usageErrorf("update: -file is required")
 	}
-	spec, err := tf.spec()
-	if err != nil {
-		return err
-	}
-	sc, err := parseScales(*scales)
+	spec, sc, err := tf.specAndScales(*scales)
 	if err != nil {
 		return err
 	}

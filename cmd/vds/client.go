@@ -37,6 +37,16 @@ func (tf timeFlags) spec() (*timeSpec, error) {
 	return newTimeSpec(f, *tf.tz, *tf.unit)
 }
 
+// specAndScales checks the time flags and parses -scale.
+func (tf timeFlags) specAndScales(scales string) (*timeSpec, map[string]uint8, error) {
+	spec, err := tf.spec()
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := parseScales(scales)
+	return spec, sc, err
+}
+
 // ingestJSON is `vds ingest -json`.
 type ingestJSON struct {
 	Stream   string        `json:"stream"`
@@ -95,11 +105,7 @@ func runIngest(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "vds ingest: -file and -stream are required")
 		return errUsage
 	}
-	spec, err := tf.spec()
-	if err != nil {
-		return err
-	}
-	sc, err := parseScales(*scales)
+	spec, sc, err := tf.specAndScales(*scales)
 	if err != nil {
 		return err
 	}
