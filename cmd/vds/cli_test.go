@@ -164,11 +164,12 @@ func TestJSONShapes(t *testing.T) {
 	}
 	rows := uint64(7)
 	q := keys(&queryJSON{Verified: true, Kind: "window", Stream: "s", Epoch: 1, Columns: []string{"a"}, Totals: []string{"1.5"}, Raw: []string{"15"},
-		Scales: []uint8{1}, Window: &windowJSON{From: 1, To: 2, FromUTC: "x", ToUTC: "y"}, Batches: []batchJSON{{ID: "ab"}}, Rows: &rows})
+		Scales: []int{1}, Window: &windowJSON{From: 1, To: 2, FromUTC: "x", ToUTC: "y"}, Batches: []batchJSON{{ID: "ab"}}, Rows: &rows})
 	for _, k := range []string{"verified", "kind", "stream", "epoch", "columns", "totals", "raw", "scales", "window", "batches", "rows"} {
 		require.Contains(t, q, k)
 	}
 	require.Equal(t, map[string]any{"from": 1.0, "to": 2.0, "from_utc": "x", "to_utc": "y"}, q["window"])
+	require.Equal(t, []any{1.0}, q["scales"]) // numbers, not base64
 	res := batchResultJSON(&transport.VerifyResult{Kind: roles.QueryWindow, Columns: []string{"a"}, Values: []string{"1"}, Raw: []string{"1"}, First: 2, Last: 1}, nil)
 	b := keys(res)
 	for _, k := range []string{"verified", "kind", "batch", "epoch", "columns", "values", "raw", "first_row", "last_row"} {

@@ -80,7 +80,7 @@ type batchJSON struct {
 	Stream   string       `json:"stream"`
 	Seq      uint64       `json:"seq"`
 	Version  uint32       `json:"version"`
-	Rows     uint32       `json:"rows"`
+	Rows     uint32       `json:"rows,omitempty"` // ingest, list
 	T0       uint64       `json:"t0"`
 	T1       uint64       `json:"t1"`
 	Existing bool         `json:"existing,omitempty"` // ingest: already stored

@@ -41,7 +41,7 @@ type queryJSON struct {
 	Values   []string `json:"values,omitempty"` // decimal, with each column's scale (batch queries)
 	Totals   []string `json:"totals,omitempty"` // decimal (stream queries)
 	Raw      []string `json:"raw,omitempty"`    // the integers, unscaled
-	Scales   []uint8  `json:"scales,omitempty"`
+	Scales   []int    `json:"scales,omitempty"`
 	// Batch window queries: the rows the window selects (first > last: none).
 	FirstRow *uint32 `json:"first_row,omitempty"`
 	LastRow  *uint32 `json:"last_row,omitempty"`
@@ -306,7 +306,10 @@ func askStream(ctx context.Context, c *common, q *roles.StreamQuery, w *windowJS
 	}
 	rows := res.Rows
 	out := &queryJSON{Verified: true, Kind: q.Kind.String(), Stream: res.Stream, Epoch: res.Epoch, Columns: res.Columns,
-		Totals: res.Totals, Raw: res.Raw, Scales: res.Scales, Window: w, Rows: &rows, Batches: []batchJSON{}}
+		Totals: res.Totals, Raw: res.Raw, Window: w, Rows: &rows, Batches: []batchJSON{}}
+	for _, sc := range res.Scales {
+		out.Scales = append(out.Scales, int(sc))
+	}
 	for _, e := range res.Batches {
 		out.Batches = append(out.Batches, batchJSON{ID: e.Batch.String(), Stream: res.Stream, Seq: e.Seq, Version: e.Version, T0: e.T0, T1: e.T1})
 	}

@@ -182,6 +182,7 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 		require.Equal(t, rows, *q.Rows, m)
 		require.Equal(t, []string{strconv.FormatInt(st, 10), strconv.FormatInt(sd, 10)}, q.Raw, m)
 		require.Equal(t, []string{dec(st, 1), dec(sd, 2)}, q.Totals, m)
+		require.Equal(t, []int{1, 2}, q.Scales)
 		require.Equal(t, time.Date(2010, m+1, 1, 0, 0, 0, 0, time.UTC).Unix()-1, int64(q.Window.To))
 		require.NotEmpty(t, q.Batches)
 	}
