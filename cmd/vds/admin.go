@@ -31,7 +31,7 @@ func runRevoke(ctx context.Context, args []string) error {
 	defer ot.Close()
 	st, err := transport.OwnerClient{T: ot}.Revoke(ctx, id)
 	if err != nil {
-		return err
+		return ownerRefusal(err)
 	}
 	fmt.Printf("revoked %s at epoch %d\n", id, st.State.Epoch)
 	return nil
@@ -98,14 +98,14 @@ revoked for good: check first with -dry-run.
 	if *dryRun {
 		p, err := owner.CheckUpdate(ctx, id, bs[0])
 		if err != nil {
-			return err
+			return ownerRefusal(err)
 		}
 		printPlan(p, spec)
 		return nil
 	}
 	r, err := owner.Update(ctx, id, bs[0])
 	if err != nil {
-		return err
+		return ownerRefusal(err)
 	}
 	nid, _ := r.Header.Header.Digest()
 	fmt.Printf("updated %s/%d to version %d: new batch %s, old one revoked at epoch %d\n", roles.Display(r.Header.Header.Stream), r.Header.Header.Seq, r.Header.Header.Version, nid, r.State.State.Epoch)

@@ -109,6 +109,10 @@ func TestExitCode(t *testing.T) {
 		{remote(&roles.InputError{Field: "f", Reason: "r", Err: errs.ErrInvalidInput}), exitInput},
 		{&inputError{os.ErrNotExist}, exitInput},
 		{errors.New("something else"), exitRejected},
+		// The owner refusing a mutation of a revoked batch is input, not a
+		// rejected answer; unreachable stays unreachable.
+		{ownerRefusal(remote(&roles.RevokedError{Epoch: 2})), exitInput},
+		{ownerRefusal(remote(fmt.Errorf("saved: %w", errs.ErrUnavailable))), exitDown},
 	} {
 		require.Equal(t, c.want, exitCode(c.err), "%v", c.err)
 	}
@@ -117,6 +121,7 @@ func TestExitCode(t *testing.T) {
 	require.False(t, rejected(remote(errs.ErrUnavailable)))
 	require.False(t, rejected(errors.New("something else")))
 	require.False(t, rejected(remote(errs.ErrConflict)))
+	require.False(t, rejected(ownerRefusal(remote(errs.ErrRevoked))))
 }
 
 func TestMatchPrefix(t *testing.T) {

@@ -38,9 +38,26 @@ func inputErrorf(format string, a ...any) error {
 	return &inputError{fmt.Errorf(format, a...)}
 }
 
+// refusedError is an owner's refusal of a mutation (revoke, update): its
+// checks found the input wrong — a revoked batch included — so it is exit
+// 4, never "REJECTED".
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// ownerRefusal marks err as the owner's refusal.
+func ownerRefusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &refusedError{err}
+}
+
 // exitCode maps an error to the command's exit code.
 func exitCode(err error) int {
 	var in *inputError
+	var ref *refusedError
 	var ne net.Error
 	switch {
 	case err == nil:
@@ -50,6 +67,8 @@ func exitCode(err error) int {
 	case errors.Is(err, errs.ErrUnavailable), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &ne):
 		return exitDown
+	case errors.As(err, &ref):
+		return exitInput
 	case errors.Is(err, errs.ErrBadProof), errors.Is(err, errs.ErrStaleState), errors.Is(err, errs.ErrRevoked),
 		errors.Is(err, errs.ErrBadSignature):
 		// ErrIncomplete and ErrWrongChallenge wrap ErrBadProof.

@@ -93,7 +93,7 @@ func usage() {
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+	if len(os.Args) < 2 || isHelp(os.Args[1]) || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {
 			os.Exit(exitUsage)
@@ -129,6 +129,9 @@ var (
 	errUsage = errors.New("usage")
 	errHelp  = errors.New("help")
 )
+
+// isHelp reports whether an argument asks for help.
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 // safeText escapes every character of s that could act on a terminal
 // (control, format and bidirectional characters; invalid UTF-8): error

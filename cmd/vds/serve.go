@@ -52,7 +52,10 @@ func listenAndServe(ctx context.Context, c *common, addr string, log *slog.Logge
 
 func subcommand(name string, args []string) ([]string, error) {
 	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprintf(os.Stderr, "usage: vds %s serve [flags]\n", name)
+		fmt.Fprintf(os.Stderr, "usage: vds %s serve [flags] (vds %s serve -h: the flags)\n", name, name)
+		if len(args) > 0 && isHelp(args[0]) {
+			return nil, errHelp
+		}
 		return nil, errUsage
 	}
 	return args[1:], nil

@@ -331,6 +331,12 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	_, errOut, code = c.run("query", "-batch", target.ID, "-kind", "range", "-cols", "temp")
 	require.Equal(t, exitRejected, code, errOut)
 	require.Contains(t, errOut, "REJECTED")
+	// Revoking or updating it again is refused by the owner: exit 4.
+	_, errOut, code = c.run("revoke", "-batch", target.ID)
+	require.Equal(t, exitInput, code, errOut)
+	require.NotContains(t, errOut, "REJECTED")
+	_, errOut, code = c.run("update", "-batch", target.ID, "-file", good, "-time-col", "time", "-dry-run")
+	require.Equal(t, exitInput, code, errOut)
 
 	// A storage server that tampers with its stream answers is rejected:
 	// exit 1, "REJECTED", never a total.

@@ -70,6 +70,9 @@ func trimSpace(b []byte) []byte {
 func runToken(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rotate" {
 		fmt.Fprintln(os.Stderr, "usage: vds token rotate [-dir DIR] [-token-file F]")
+		if len(args) > 0 && isHelp(args[0]) {
+			return errHelp
+		}
 		return errUsage
 	}
 	c := newCommon("token rotate")
