@@ -235,3 +235,22 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// A failed ingest says what is stored and that re-running is safe.
+func TestIngestFailure(t *testing.T) {
+	b := &transport.NewBatch{Timestamps: []uint64{5, 9}}
+	remote := func(e error) error { return transport.ToWire(e).Err() }
+	saved := ingestFailure(remote(fmt.Errorf("vds: saved by the owner, not yet acknowledged by the storage server: %w", errs.ErrUnavailable)), 3, 10, b)
+	require.ErrorContains(t, saved, "batch 4 of 10 (t=5..9): the owner saved the batch")
+	notSaved := ingestFailure(remote(fmt.Errorf("sync: %w", errs.ErrUnavailable)), 3, 10, b)
+	require.ErrorContains(t, notSaved, "did not store this batch")
+	down := ingestFailure(fmt.Errorf("transport: %w", errs.ErrUnavailable), 0, 1, b)
+	require.ErrorContains(t, down, "the owner could not be reached")
+	for _, err := range []error{saved, notSaved, down} {
+		require.ErrorContains(t, err, "re-running the same ingest is safe")
+		require.Equal(t, exitDown, exitCode(err))
+	}
+	conflict := ingestFailure(remote(&roles.StreamConflictError{Stream: "s", Reason: "overlaps batch x"}), 0, 1, b)
+	require.NotContains(t, conflict.Error(), "re-running")
+	require.Equal(t, exitInput, exitCode(conflict))
+}

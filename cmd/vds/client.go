@@ -176,8 +176,12 @@ func ingestFailure(err error, i, n int, b *transport.NewBatch) error {
 	where := fmt.Sprintf("batch %d of %d (t=%d..%d)", i+1, n, b.Timestamps[0], b.Timestamps[len(b.Timestamps)-1])
 	var re *transport.RemoteError
 	switch {
-	case errors.Is(err, errs.ErrUnavailable) && errors.As(err, &re):
+	case errors.Is(err, errs.ErrUnavailable) && errors.As(err, &re) && strings.Contains(re.Message, "saved by the owner"):
+		// The owner's Ingest says so (roles.DataOwner.Ingest); the wire
+		// carries it as the message of an "unavailable" error.
 		return fmt.Errorf("%s: the owner saved the batch, but the storage server has not acknowledged it yet (the owner sends it again on its next operation); re-running the same ingest is safe: stored batches are reported \"already stored\", never stored twice: %w", where, err)
+	case errors.Is(err, errs.ErrUnavailable) && errors.As(err, &re):
+		return fmt.Errorf("%s: the owner could not reach the storage server and did not store this batch (batches before it are stored); re-running the same ingest is safe: stored batches are reported \"already stored\", never stored twice: %w", where, err)
 	case errors.Is(err, errs.ErrUnavailable):
 		return fmt.Errorf("%s: the owner could not be reached (batches before it are stored); re-running the same ingest is safe: stored batches are reported \"already stored\", never stored twice: %w", where, err)
 	}

@@ -221,6 +221,14 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	require.Equal(t, 12, again.Existing)
 	require.Equal(t, before, c.list())
 
+	// Other data over a stored time range is refused, naming the batch.
+	overlap := filepath.Join(dir, "overlap.csv")
+	weather(t, overlap, time.Date(2010, 4, 30, 0, 0, 0, 0, time.UTC), may.Add(48*time.Hour), 3)
+	_, errOut, code = c.run("ingest", "-file", overlap, "-stream", "paris", "-time-col", "time", "-cols", "temp,dew")
+	require.Equal(t, exitInput, code, errOut)
+	require.Contains(t, errOut, "overlaps batch "+before.Batches[11].ID)
+	require.Equal(t, before, c.list())
+
 	// A second file, ingested in small batches; the storage server is
 	// killed in the middle.
 	file2 := filepath.Join(dir, "weather2.csv")
@@ -252,6 +260,7 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	require.Equal(t, exitDown, ee.ExitCode(), errBuf.String())
 	require.Contains(t, errBuf.String(), "re-running the same ingest is safe")
 	require.NotContains(t, errBuf.String(), "REJECTED")
+	t.Logf("interrupted ingest: %s", errBuf.String())
 	for i := 0; alive(pid) && i < 100; i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
