@@ -254,3 +254,18 @@ func TestIngestFailure(t *testing.T) {
 	require.NotContains(t, conflict.Error(), "re-running")
 	require.Equal(t, exitInput, exitCode(conflict))
 }
+
+// Names from peers cannot act on a terminal through -json either, and the
+// document still decodes to the same strings.
+func TestEscapeJSON(t *testing.T) {
+	in := map[string]string{"name": "evil\u202e\u200btxt.exe\U000e0041", "ok": "temp é"}
+	b, err := json.MarshalIndent(in, "", "  ")
+	require.NoError(t, err)
+	out := escapeJSON(b)
+	require.NotContains(t, string(out), "\u202e")
+	require.Contains(t, string(out), `\u202e`)
+	require.Contains(t, string(out), "temp é")
+	var back map[string]string
+	require.NoError(t, json.Unmarshal(out, &back))
+	require.Equal(t, in, back)
+}

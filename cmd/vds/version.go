@@ -7,6 +7,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // specVersion is the version of docs/SPEC.md the command speaks.
@@ -43,7 +46,31 @@ func runVersion(ctx context.Context, args []string) error {
 
 // printJSON writes v as one JSON document on stdout.
 func printJSON(v any) error {
-	e := json.NewEncoder(os.Stdout)
-	e.SetIndent("", "  ")
-	return e.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(escapeJSON(b), '\n'))
+	return err
+}
+
+// escapeJSON escapes, as \uXXXX, every character of a JSON document that
+// could act on a terminal (format and bidirectional characters, which
+// encoding/json leaves as they are): names in the output come from remote
+// peers. The document means the same: such characters only occur inside
+// strings.
+func escapeJSON(b []byte) []byte {
+	var out []byte
+	for _, r := range string(b) {
+		if r == '\n' || unicode.IsPrint(r) {
+			out = utf8.AppendRune(out, r)
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", r1, r2)
+			continue
+		}
+		out = fmt.Appendf(out, "\\u%04x", r)
+	}
+	return out
 }
