@@ -316,7 +316,7 @@ func askStream(ctx context.Context, c *common, q *roles.StreamQuery, w *windowJS
 	if asJSON {
 		return printJSON(out)
 	}
-	fmt.Printf("verified stream %s query on %s (epoch %d): %d batches, %d rows in the window\n", q.Kind, roles.Display(res.Stream), res.Epoch, len(res.Batches), res.Rows)
+	fmt.Printf("verified stream %s query on %s (epoch %d): %s, %s in the window\n", q.Kind, roles.Display(res.Stream), res.Epoch, plural(len(res.Batches), "batch", "batches"), plural(int(res.Rows), "row", "rows"))
 	printWindow(w)
 	label := "sum"
 	if q.Kind == roles.QueryPoint {
@@ -326,4 +326,12 @@ func askStream(ctx context.Context, c *common, q *roles.StreamQuery, w *windowJS
 		fmt.Printf("  %s(%s) = %s\n", label, roles.Display(col), res.Totals[i])
 	}
 	return nil
+}
+
+// plural is "1 batch", "2 batches".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
