@@ -127,19 +127,7 @@ func Setup(n int, rand io.Reader, opts ...SetupOption) (*CRS, error) {
 	}
 
 	// exps = α¹…αⁿ, α^{n+2}…α^{2n} (α^{n+1} is never computed into a point).
-	exps := make([]fr.Element, 2*n-1)
-	var acc fr.Element
-	acc.Set(&alpha)
-	for k := 1; k <= 2*n; k++ {
-		switch {
-		case k <= n:
-			exps[k-1] = acc
-		case k >= n+2:
-			exps[k-2] = acc
-		}
-		acc.Mul(&acc, &alpha)
-	}
-	acc.SetZero()
+	exps := crsPowers(&alpha, n)
 	alpha.SetZero()
 	defer func() {
 		for i := range exps {

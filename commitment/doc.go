@@ -19,8 +19,11 @@
 //
 // α is drawn from the reader given to Setup, used, and overwritten; it is never
 // stored, serialised or returned. Whoever knows α can open any commitment to
-// any value, so a deployment either generates its CRS in a trusted place or
-// pins the digest of a CRS it trusts ([WithPinnedDigest]). Verification
+// any value, so a deployment either generates its CRS in a trusted place,
+// pins the digest of a CRS it trusts ([WithPinnedDigest]), or runs the
+// ceremony of SPEC §3.1: [Contribute] re-randomises a CRS with a fresh secret
+// and a proof of knowledge of it, [LoadTranscript] verifies the whole chain,
+// and the final CRS is safe if one contributor was honest. Verification
 // rejects the identity point wherever SPEC §2 forbids it and checks that every
 // point it is given lies in the prime-order subgroup. gnark-crypto makes no
 // constant-time promise; commitment randomness and data are secrets of the
