@@ -6,7 +6,8 @@
 //
 // Usage:
 //
-//	vds setup   [-dir DIR] [-n N] [-tls]        CRS, owner keys, owner token (and a dev TLS PKI) into DIR
+//	vds setup   [-dir DIR] [-n N] [-tls] [-crs T] CRS (or a ceremony's), owner keys, owner token (and a dev TLS PKI) into DIR
+//	vds crs     init|contribute|verify          the CRS ceremony: no single party knows the trapdoor
 //	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
 //	vds owner    serve [-dir DIR] [-listen A] [-storage A] [-verifier A,…] [-token-file F] [-insecure]
 //	vds storage  serve [-dir DIR] [-listen A]
@@ -66,6 +67,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "setup", help: "generate the CRS and the owner's keys into a data directory", run: runSetup},
+		{name: "crs", help: "CRS ceremony: init, contribute, verify (then setup -crs FILE)", run: runCRS},
 		{name: "owner", help: "owner serve: run the data owner's server", run: runOwner, serve: true},
 		{name: "storage", help: "storage serve: run the storage server", run: runStorage, serve: true},
 		{name: "verifier", help: "verifier serve: run the verifier's server", run: runVerifier, serve: true},

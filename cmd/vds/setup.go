@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,10 +25,18 @@ func runSetup(ctx context.Context, args []string) error {
 	withTLS := c.fs.Bool("tls", false, "also write a development CA with server and client certificates into DIR/tls")
 	force := c.fs.Bool("force", false, "replace an existing set-up")
 	quiet := c.fs.Bool("q", false, "no progress bar")
+	crsPath := c.fs.String("crs", "", "use the final CRS of this ceremony transcript (vds crs) instead of generating one; it is verified first")
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	return setup(ctx, c.dir, *n, *withTLS, *force, progressOut(*quiet))
+	if *crsPath != "" {
+		nSet := false
+		c.fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
+		if !nSet {
+			*n = 0 // take the transcript's
+		}
+	}
+	return setupFrom(ctx, c.dir, *n, *crsPath, *withTLS, *force, progressOut(*quiet))
 }
 
 func progressOut(quiet bool) io.Writer {
@@ -42,6 +50,28 @@ func progressOut(quiet bool) io.Writer {
 // store with fresh keys and the state of epoch 0, the owner's public keys,
 // and optionally a development TLS PKI.
 func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress io.Writer) error {
+	return setupFrom(ctx, dir, n, "", withTLS, force, progress)
+}
+
+// setupFrom is setup with the CRS taken from a verified ceremony transcript
+// when crsPath is not empty (n, if not 0, must then match its capacity).
+func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, force bool, progress io.Writer) error {
+	var crs *commitment.CRS
+	if crsPath != "" {
+		// Verify before touching the directory.
+		start := time.Now()
+		fmt.Fprintf(progress, "verifying the CRS transcript %s\n", crsPath)
+		tr, err := loadTranscriptFile(crsPath)
+		if err != nil {
+			return fmt.Errorf("CRS transcript %s: %w", crsPath, err)
+		}
+		if n != 0 && n != tr.CRS().N() {
+			return fmt.Errorf("CRS transcript %s is for n = %d, not -n %d", crsPath, tr.CRS().N(), n)
+		}
+		printTranscript(progress, tr)
+		fmt.Fprintf(progress, "transcript verified (%s)\n", time.Since(start).Round(time.Millisecond))
+		crs = tr.CRS()
+	}
 	if _, err := os.Stat(filepath.Join(dir, crsFile)); err == nil && !force {
 		return fmt.Errorf("%s already holds a set-up (use -force to replace it)", dir)
 	}
@@ -55,13 +85,12 @@ func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress
 			return err
 		}
 	}
-	fmt.Fprintf(progress, "generating a CRS for batches of %d rows\n", n)
-	bar := newBar(progress, "CRS")
 	start := time.Now()
-	crs, err := commitment.Setup(n, rand.Reader, commitment.WithProgress(bar.update))
-	bar.done()
-	if err != nil {
-		return err
+	if crs == nil {
+		var err error
+		if crs, err = generateCRS(n, progress); err != nil {
+			return err
+		}
 	}
 	file, err := crs.MarshalBinary()
 	if err != nil {
