@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/errs"
 )
 
 // runCRS runs the CRS ceremony commands of SPEC §3.1:
@@ -26,18 +28,25 @@ func runCRS(ctx context.Context, args []string) error {
 		"contribute": runCRSContribute,
 		"verify":     runCRSVerify,
 	}
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprintln(os.Stderr, crsUsage)
+		return errHelp
+	}
 	if len(args) == 0 || sub[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, `usage: vds crs init|contribute|verify [flags]
-
-  init       -n N -out FILE                 write a starting CRS (its maker knows its trapdoor: contribute before use)
-  contribute -in FILE -out FILE -name NAME  re-randomise a CRS or transcript with a fresh secret, append a record
-  verify     -in FILE                       verify a transcript, list its contributors and the final digest
-
-Then: vds setup -crs FILE uses the transcript's final CRS. Run vds crs <cmd> -h for flags.`)
+		fmt.Fprintln(os.Stderr, crsUsage)
 		return errUsage
 	}
 	return sub[args[0]](ctx, args[1:])
 }
+
+const crsUsage = `usage: vds crs init|contribute|verify [flags]
+
+  init       -n N -out FILE                 write a starting CRS (its maker knows its trapdoor: contribute before use)
+  contribute -in FILE -out FILE -name NAME  re-randomise a CRS or transcript with a fresh secret, append a record
+  verify     -in FILE                       verify a transcript, list its contributors and the final digest
+                                            (exit 1 and "REJECTED: …" if any part is invalid)
+
+Then: vds setup -crs FILE uses the transcript's final CRS. Run vds crs <cmd> -h for flags.`
 
 // crsFlags returns a flag set for a crs subcommand.
 func crsFlags(name string) *flag.FlagSet {
@@ -47,6 +56,9 @@ func crsFlags(name string) *flag.FlagSet {
 // parseCRSFlags parses args and requires the named string flags to be set.
 func parseCRSFlags(fs *flag.FlagSet, args []string, required map[string]*string) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
 		if err == nil {
 			fmt.Fprintf(os.Stderr, "vds: unexpected arguments %q\n", fs.Args())
 		}
@@ -132,7 +144,9 @@ func runCRSVerify(_ context.Context, args []string) error {
 	}
 	tr, err := loadTranscriptFile(*in)
 	if err != nil {
-		return fmt.Errorf("INVALID transcript: %w", err)
+		// A transcript that does not verify is a rejected proof: exit 1,
+		// "REJECTED: …", like every other verification of the command.
+		return fmt.Errorf("invalid transcript: %w: %w", errs.ErrBadProof, err)
 	}
 	printTranscript(os.Stdout, tr)
 	fmt.Println("transcript OK: the final CRS is safe if at least one contributor above was honest")

@@ -24,14 +24,19 @@ func TestCRSCeremonyCommands(t *testing.T) {
 	require.NoError(t, runCRS(ctx, []string{"verify", "-in", p("t.cer")}))
 
 	// A bare CRS is no transcript; missing or bad flags are usage errors.
-	require.ErrorIs(t, runCRS(ctx, []string{"verify", "-in", p("start.crs")}), commitment.ErrInvalidEncoding)
+	err := runCRS(ctx, []string{"verify", "-in", p("start.crs")})
+	require.ErrorIs(t, err, commitment.ErrInvalidEncoding)
+	require.Equal(t, exitRejected, exitCode(err), "an invalid transcript is a rejected verification")
+	require.ErrorIs(t, runCRS(ctx, []string{"verify", "-h"}), errHelp)
+	require.ErrorIs(t, runCRS(ctx, []string{"-h"}), errHelp)
 	require.ErrorIs(t, runCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x")}), errUsage)
 	require.ErrorIs(t, runCRS(ctx, []string{"nope"}), errUsage)
 	require.ErrorIs(t, runCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x"), "-name", "a\x1bb", "-q"}), commitment.ErrInvalidInput)
 
 	// setup -crs uses the final CRS of the transcript.
 	require.NoError(t, setupFrom(ctx, p("deploy"), 0, p("t.cer"), false, false, io.Discard))
-	tr, err := loadTranscriptFile(p("t.cer"))
+	var tr *commitment.Transcript
+	tr, err = loadTranscriptFile(p("t.cer"))
 	require.NoError(t, err)
 	d, err := os.ReadFile(filepath.Join(p("deploy"), digestFile))
 	require.NoError(t, err)
@@ -43,7 +48,9 @@ func TestCRSCeremonyCommands(t *testing.T) {
 	require.NoError(t, err)
 	b[len(b)-1] ^= 1
 	require.NoError(t, os.WriteFile(p("bad.cer"), b, 0o644))
-	require.ErrorIs(t, runCRS(ctx, []string{"verify", "-in", p("bad.cer")}), commitment.ErrInvalidInput)
+	err = runCRS(ctx, []string{"verify", "-in", p("bad.cer")})
+	require.ErrorIs(t, err, commitment.ErrInvalidInput)
+	require.True(t, rejected(err))
 	require.ErrorIs(t, setupFrom(ctx, p("deploy3"), 0, p("bad.cer"), false, false, io.Discard), commitment.ErrInvalidInput)
 	_, err = os.Stat(p("deploy3"))
 	require.True(t, os.IsNotExist(err), "setup wrote a directory for a bad transcript")
