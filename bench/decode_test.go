@@ -76,6 +76,9 @@ func BenchmarkDecodeWorst(b *testing.B) {
 			b.Fatal(err)
 		}
 		staged := svcName == transport.ServiceStorage && (mName == "store_batch" || mName == "update_batch")
+		// A stream answer's parts are decoded only after its state and
+		// completeness proof hold: the forged one stops there.
+		prechecked := svcName == transport.ServiceVerifier && mName == "verify_stream"
 		b.Run("method="+key+"/n=1024", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
@@ -87,6 +90,11 @@ func BenchmarkDecodeWorst(b *testing.B) {
 				if staged {
 					if _, err := m.Serve(context.Background(), req); !errors.Is(err, roles.ErrBadSignature) {
 						b.Fatalf("forged header: %v", err)
+					}
+				}
+				if prechecked {
+					if _, err := m.Serve(context.Background(), req); !errors.Is(err, roles.ErrCRSMismatch) {
+						b.Fatalf("forged stream answer: %v", err)
 					}
 				}
 			}

@@ -105,6 +105,7 @@ func (l Limits) withDefaults() (Limits, error) {
 type CBOR struct {
 	limits Limits
 	enc    cbor.EncMode
+	check  cbor.UserBufferEncMode // the canonical re-encoding of Unmarshal, into one buffer
 	dec    cbor.DecMode
 }
 
@@ -121,6 +122,10 @@ func NewCBOR(l Limits) (*CBOR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec: encoder options: %w", err)
 	}
+	check, err := cbor.CoreDetEncOptions().UserBufferEncMode()
+	if err != nil {
+		return nil, fmt.Errorf("codec: encoder options: %w", err)
+	}
 	dec, err := cbor.DecOptions{
 		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 		IndefLength:       cbor.IndefLengthForbidden,
@@ -134,7 +139,7 @@ func NewCBOR(l Limits) (*CBOR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec: decoder options: %w: %w", ErrInvalidInput, err)
 	}
-	return &CBOR{limits: l, enc: enc, dec: dec}, nil
+	return &CBOR{limits: l, enc: enc, check: check, dec: dec}, nil
 }
 
 var defaultCBOR = func() *CBOR {
@@ -203,11 +208,13 @@ func (c *CBOR) Unmarshal(data []byte, v any) error {
 	if err := c.dec.Unmarshal(data, fresh.Interface()); err != nil {
 		return decodeError(err)
 	}
-	again, err := c.enc.Marshal(fresh.Interface())
-	if err != nil {
+	// One buffer of the input's size: the canonical encoding is no longer.
+	var again bytes.Buffer
+	again.Grow(len(data))
+	if err := c.check.MarshalToBuffer(fresh.Interface(), &again); err != nil {
 		return fmt.Errorf("codec: unmarshal: decoded value does not re-encode: %w: %w", ErrInvalidEncoding, err)
 	}
-	if !bytes.Equal(again, data) {
+	if !bytes.Equal(again.Bytes(), data) {
 		return fmt.Errorf("codec: unmarshal: not the canonical encoding of its value: %w", ErrNonCanonical)
 	}
 	rv.Elem().Set(fresh.Elem())

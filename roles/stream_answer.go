@@ -445,6 +445,65 @@ func (v *Verifier) streamState(ctx context.Context, st *SignedState) (*SignedSta
 	return held, nil
 }
 
+// precheckStream checks what a stream answer proves without any of its
+// parts: the query it answers, its state (signature, freshness: the held
+// one), the limits, the completeness proof, and the number of parts. It
+// returns the held state and the live entries the parts must be, in order.
+func (v *Verifier) precheckStream(ctx context.Context, q, answered *StreamQuery, st *SignedState, p *StreamProof, parts int) (*SignedState, []*StreamEntry, error) {
+	if err := checkStreamQuery(q, v.cfg.limits); err != nil {
+		return nil, nil, err
+	}
+	qa, _ := codec.Default().Marshal(q)
+	qb, err := codec.Default().Marshal(answered)
+	if err != nil || !bytes.Equal(qa, qb) {
+		return nil, nil, fmt.Errorf("vds: the answer is for another stream query: %w", ErrBadProof)
+	}
+	if len(p.Run) > v.cfg.limits.MaxStreamBatches+2 || parts > v.cfg.limits.MaxStreamBatches {
+		return nil, nil, tooLarge("stream answer", max(len(p.Run)-2, parts), v.cfg.limits.MaxStreamBatches)
+	}
+	held, err := v.streamState(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkRun(q, &held.Head, p); err != nil {
+		return nil, nil, err
+	}
+	var live []*StreamEntry
+	for i := range p.Run {
+		if e := &p.Run[i]; !e.Revoked && intersects(e, q.TimeFrom, q.TimeTo) {
+			live = append(live, e)
+		}
+	}
+	if parts != len(live) {
+		return nil, nil, incomplete("%d batch parts for %d live batches in the window", parts, len(live))
+	}
+	return held, live, nil
+}
+
+// PrecheckStream checks a stream answer before its parts are decoded
+// (SPEC §8, §11.4): everything precheckStream checks, and that the parts'
+// headers — given by the digests of their encodings — are the batches of
+// the live entries, in order (header(i) returns the digest of part i's
+// header, computed only once everything else holds). A transport calls it
+// so that no peer can make
+// the verifier decode the group elements of headers that are not the
+// owner's batches of that window; VerifyStream checks all of it again.
+func (v *Verifier) PrecheckStream(ctx context.Context, q *StreamQuery, ans *StreamAnswer, parts int, header func(i int) BatchID) error {
+	if q == nil || ans == nil || header == nil {
+		return invalid("verify", "nil query, answer or header digests")
+	}
+	_, live, err := v.precheckStream(ctx, q, &ans.Query, &ans.State, &ans.Proof, parts)
+	if err != nil {
+		return err
+	}
+	for i, e := range live {
+		if header(i) != e.Batch {
+			return incomplete("part %d is not the batch of entry %d", i, e.Seq)
+		}
+	}
+	return nil
+}
+
 // VerifyStream checks a stream answer (SPEC §11.3–11.4): the state is the
 // verifier's latest; the entries are exactly those of the stream that meet
 // the window, with their neighbours; every live one has a part whose header
@@ -454,34 +513,11 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 	if q == nil || ans == nil {
 		return nil, invalid("verify", "nil query or answer")
 	}
-	if err := checkStreamQuery(q, v.cfg.limits); err != nil {
-		return nil, err
-	}
-	qa, _ := codec.Default().Marshal(q)
-	qb, err := codec.Default().Marshal(&ans.Query)
-	if err != nil || !bytes.Equal(qa, qb) {
-		return nil, fmt.Errorf("vds: the answer is for another stream query: %w", ErrBadProof)
-	}
-	st, err := v.streamState(ctx, &ans.State)
+	st, live, err := v.precheckStream(ctx, q, &ans.Query, &ans.State, &ans.Proof, len(ans.Parts))
 	if err != nil {
 		return nil, err
 	}
-	if len(ans.Proof.Run) > v.cfg.limits.MaxStreamBatches+2 || len(ans.Parts) > v.cfg.limits.MaxStreamBatches {
-		return nil, tooLarge("stream answer", max(len(ans.Proof.Run)-2, len(ans.Parts)), v.cfg.limits.MaxStreamBatches)
-	}
-	if err := checkRun(q, &st.Head, &ans.Proof); err != nil {
-		return nil, err
-	}
 	from, to := q.TimeFrom, q.TimeTo
-	var live []*StreamEntry
-	for i := range ans.Proof.Run {
-		if e := &ans.Proof.Run[i]; !e.Revoked && intersects(e, from, to) {
-			live = append(live, e)
-		}
-	}
-	if len(ans.Parts) != len(live) {
-		return nil, incomplete("%d batch parts for %d live batches in the window", len(ans.Parts), len(live))
-	}
 	res := &StreamResult{Stream: q.Stream, Epoch: st.State.Epoch, IssuedAt: st.IssuedAt, Columns: q.Columns, Totals: make([]Value, len(q.Columns))}
 	if len(live) == 0 {
 		if ans.Pi != nil {

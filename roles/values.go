@@ -244,7 +244,7 @@ type Limits struct {
 
 // DefaultLimits returns the limits used unless configured otherwise.
 func DefaultLimits() Limits {
-	return Limits{MaxColumns: 64, MaxNameLen: 256, MaxNonceLen: 64, MaxStatesPerCall: 100_000, MaxStreamBatches: 1024}
+	return Limits{MaxColumns: 64, MaxNameLen: 256, MaxNonceLen: 64, MaxStatesPerCall: 100_000, MaxStreamBatches: 128}
 }
 
 func (l Limits) check() error {

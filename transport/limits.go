@@ -40,7 +40,9 @@ const smallRequest = 1 << 10
 
 // sizeHeader bounds a SignedHeader.
 func sizeHeader(l roles.Limits) int64 {
-	perColumn := encBytes(l.MaxNameLen) + 4*encField + 2*encUint + encG1
+	// A column: {name, scale, bits} (three short keys, two uint8 values) and
+	// its commitment.
+	perColumn := encBytes(l.MaxNameLen) + 1 + 3*6 + 2*2 + encG1
 	return 1024 + 2*encBytes(l.MaxNameLen) + int64(l.MaxColumns)*perColumn + encG2 + encSig
 }
 
@@ -79,8 +81,8 @@ func sizeStreamQuery(l roles.Limits) int64 {
 // (two Merkle proofs of at most 128 hashes, a run of MaxStreamBatches+2
 // entries) and MaxStreamBatches parts.
 func sizeStreamAnswer(l roles.Limits) int64 {
-	entry := int64(6*encField + 4*encUint + encHash + 1)
-	part := 1024 + sizeHeader(l) + encG1 + encScalar + int64(l.MaxColumns)*encScalar + 256 + 4*encUint
+	entry := int64(6*8 + 4*encUint + encHash + 1) // six short keys
+	part := 64 + sizeHeader(l) + encG1 + encScalar + int64(l.MaxColumns)*encScalar + 64 + 6*encUint
 	return 1024 + sizeStreamQuery(l) + sizeState(l) + 2*encHash + 2*encUint + 256*encHash +
 		int64(l.MaxStreamBatches+2)*entry + int64(l.MaxStreamBatches)*part + encG1
 }

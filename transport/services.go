@@ -8,6 +8,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/internal/hash"
 	"github.com/vdsproject/vds/roles"
 )
 
@@ -302,6 +303,7 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 // Limits.MaxColumns: a header with more commitments, or an answer with more
 // values, is refused before any point in it is decoded.
 func VerifierService(v *roles.Verifier) *Service {
+	sd := newStreamDecoder(v)
 	verify := func(name string, kinds ...roles.QueryKind) *Method {
 		return method(name, true, func(ctx context.Context, r *VerifyRequest) (*VerifyResult, error) {
 			if err := kindCheck(&r.Query, name, kinds...); err != nil {
@@ -325,13 +327,27 @@ func VerifierService(v *roles.Verifier) *Service {
 		verify("verify_dc_query", roles.QueryPoint, roles.QueryRange, roles.QueryWeighted),
 		verify("verify_da_audit", roles.QueryAudit),
 		verify("verify_time_proofs", roles.QueryWindow),
-		method("verify_stream", true, func(ctx context.Context, r *VerifyStreamRequest) (*VerifyStreamResult, error) {
-			res, err := v.VerifyStream(ctx, &r.Query, &r.Answer)
-			if err != nil {
-				return nil, err
-			}
-			return toVerifyStreamResult(res), nil
-		}),
+		&Method{Name: "verify_stream", Idempotent: true,
+			NewRequest: func() any { return new(verifyStreamWire) },
+			Serve: func(ctx context.Context, req any) (any, error) {
+				var r *VerifyStreamRequest
+				switch w := req.(type) {
+				case *VerifyStreamRequest: // in-process, without the codec
+					r = w
+				case *verifyStreamWire:
+					var err error
+					if r, err = sd.decode(ctx, w); err != nil {
+						return nil, err
+					}
+				default:
+					return nil, fmt.Errorf("transport: verify_stream: request of type %T: %w", req, errInvalid)
+				}
+				res, err := v.VerifyStream(ctx, &r.Query, &r.Answer)
+				if err != nil {
+					return nil, err
+				}
+				return toVerifyStreamResult(res), nil
+			}},
 		method("update_global_pk", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
 			// A remote caller must not anchor a verifier: one that holds no
 			// state anchors at its trusted source first, or refuses.
@@ -351,4 +367,83 @@ func VerifierService(v *roles.Verifier) *Service {
 			return &Empty{}, err
 		}),
 	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2})
+}
+
+// verifyStreamWire is the request of verify_stream as the verifier service
+// decodes it: everything but the parts first, each part's fields kept as
+// bytes until PrecheckStream has tied every header, by the digest of its
+// bytes, to a live entry of the owner's signed stream — so that no peer
+// can make the verifier decode the points of headers it will not use.
+type verifyStreamWire struct {
+	Query  roles.StreamQuery `cbor:"q"`
+	Answer streamAnswerWire  `cbor:"ans"`
+}
+
+type streamAnswerWire struct {
+	Query roles.StreamQuery `cbor:"q"`
+	State roles.SignedState `cbor:"state"`
+	Proof roles.StreamProof `cbor:"sp"`
+	Parts []streamPartWire  `cbor:"parts"`
+	Pi    *codec.G1         `cbor:"pi,omitempty"`
+}
+
+type streamPartWire struct {
+	Header  signedHeaderSpans `cbor:"hdr"`
+	Witness span              `cbor:"wit"`
+	Values  span              `cbor:"x"`
+	Edge    *span             `cbor:"edge,omitempty"` // a pointer: omitempty ignores a marshaler's emptiness
+}
+
+type signedHeaderSpans struct {
+	Header span   `cbor:"h"`
+	Sig    []byte `cbor:"sig"`
+}
+
+// streamDecoder decodes the parts of a stream answer once they are
+// prechecked, each field with limits that fit it.
+type streamDecoder struct {
+	v                       *roles.Verifier
+	hdr, wit, values, edges *codec.CBOR
+}
+
+func newStreamDecoder(v *roles.Verifier) *streamDecoder {
+	l := v.Limits()
+	return &streamDecoder{v: v,
+		hdr:    requestCodec(sizeHeader(l), l.MaxColumns),
+		wit:    requestCodec(1024, 16),
+		values: requestCodec(1024+int64(l.MaxColumns)*encScalar, l.MaxColumns),
+		edges:  requestCodec(1024, 16),
+	}
+}
+
+func (d *streamDecoder) decode(ctx context.Context, w *verifyStreamWire) (*VerifyStreamRequest, error) {
+	a := &w.Answer
+	r := &VerifyStreamRequest{Query: w.Query, Answer: roles.StreamAnswer{Query: a.Query, State: a.State, Proof: a.Proof, Pi: a.Pi}}
+	digest := func(i int) roles.BatchID {
+		return hash.Sum(hash.TagHeader, a.Parts[i].Header.Header) // D of SPEC §5: the canonical bytes
+	}
+	if err := d.v.PrecheckStream(ctx, &r.Query, &r.Answer, len(a.Parts), digest); err != nil {
+		return nil, err
+	}
+	r.Answer.Parts = make([]roles.StreamPart, len(a.Parts))
+	for i := range a.Parts {
+		pw, p := &a.Parts[i], &r.Answer.Parts[i]
+		p.Header.Sig = pw.Header.Sig
+		if err := d.hdr.Unmarshal(pw.Header.Header, &p.Header.Header); err != nil {
+			return nil, fmt.Errorf("transport: decode header of part %d: %w", i, err)
+		}
+		if err := d.wit.Unmarshal(pw.Witness, &p.Witness); err != nil {
+			return nil, fmt.Errorf("transport: decode witness of part %d: %w", i, err)
+		}
+		if err := d.values.Unmarshal(pw.Values, &p.Values); err != nil {
+			return nil, fmt.Errorf("transport: decode values of part %d: %w", i, err)
+		}
+		if pw.Edge != nil {
+			p.Edge = new(roles.EdgeRows)
+			if err := d.edges.Unmarshal(*pw.Edge, p.Edge); err != nil {
+				return nil, fmt.Errorf("transport: decode edge rows of part %d: %w", i, err)
+			}
+		}
+	}
+	return r, nil
 }

@@ -101,6 +101,48 @@ func VerifyRequest(n int, l roles.Limits) *transport.VerifyRequest {
 	return &transport.VerifyRequest{Query: Query(n, l), Answer: Answer(n, l)}
 }
 
+// StreamQuery returns a stream query at the limits: a stream name and
+// MaxColumns column names of MaxNameLen bytes.
+func StreamQuery(l roles.Limits) roles.StreamQuery {
+	q := roles.StreamQuery{Stream: name(0, l.MaxNameLen), Kind: roles.QueryWindow, TimeFrom: math.MaxUint64, TimeTo: math.MaxUint64}
+	for i := range l.MaxColumns {
+		q.Columns = append(q.Columns, name(i, l.MaxNameLen))
+	}
+	return q
+}
+
+// StreamAnswer returns a stream answer at the limits: MaxStreamBatches
+// parts, each with the header above, a witness, MaxColumns values and edge
+// rows; a run of MaxStreamBatches+2 entries and Merkle proofs of 128 hashes
+// each.
+func StreamAnswer(n int, l roles.Limits) roles.StreamAnswer {
+	a := roles.StreamAnswer{Query: StreamQuery(l), State: *State(l)}
+	var h roles.Hash
+	for i := range h {
+		h[i] = 0xee
+	}
+	a.Proof = roles.StreamProof{Index: math.MaxUint64, Root: h, Entries: math.MaxUint64}
+	for range 128 {
+		a.Proof.Path = append(a.Proof.Path, h)
+		a.Proof.RunProof = append(a.Proof.RunProof, h)
+	}
+	for i := range l.MaxStreamBatches + 2 {
+		a.Proof.Run = append(a.Proof.Run, roles.StreamEntry{Seq: math.MaxUint64 - uint64(i), Version: math.MaxUint32, Batch: roles.BatchID(h),
+			T0: math.MaxUint64, T1: math.MaxUint64, Revoked: true})
+	}
+	part := roles.StreamPart{Header: Header(n, l), Witness: roles.WitnessWire{W: codec.G1OrIdentity(g1), U: scalar(0)},
+		Edge: &roles.EdgeRows{First: math.MaxUint32, Last: math.MaxUint32, Times: []uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64, math.MaxUint64}}}
+	for i := range l.MaxColumns {
+		part.Values = append(part.Values, scalar(i))
+	}
+	for range l.MaxStreamBatches {
+		a.Parts = append(a.Parts, part)
+	}
+	p := g1
+	a.Pi = &p
+	return a
+}
+
 // State returns a signed state at the limits (with a revocation entry).
 func State(l roles.Limits) *roles.SignedState {
 	st := &roles.SignedState{State: roles.State{Format: roles.FormatVersion, Epoch: math.MaxUint64, Acc: g1,
@@ -159,18 +201,22 @@ func NewBatch(n int, l roles.Limits) *transport.NewBatch {
 func Requests(n int, l roles.Limits) map[string]map[string]any {
 	verify := VerifyRequest(n, l)
 	q := Query(n, l)
+	sq := StreamQuery(l)
 	return map[string]map[string]any{
 		transport.ServiceVerifier: {
 			"verify_dc_query": verify, "verify_da_audit": verify, "verify_time_proofs": verify,
 			"update_global_pk": State(l),
+			"verify_stream":    &transport.VerifyStreamRequest{Query: sq, Answer: StreamAnswer(n, l)},
 		},
 		transport.ServiceStorage: {
 			"store_batch": StoreBatch(n, l), "update_batch": UpdateBatch(n, l), "add_revoked_item": State(l),
 			"generate_dc_proof": &q, "generate_da_proof": &q, "generate_time_proofs": &q,
+			"generate_stream_proof": &sq,
 		},
 		transport.ServiceOwner: {
 			"create_batch": NewBatch(n, l),
 			"update_batch": &transport.UpdateRequest{New: *NewBatch(n, l)},
+			"check_update": &transport.UpdateRequest{New: *NewBatch(n, l)},
 		},
 	}
 }
