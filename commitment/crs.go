@@ -73,6 +73,8 @@ type ProverKey struct {
 	g1     []bls.G1Affine
 	g2     []bls.G2Affine
 	digest Digest
+
+	toeplitz sync.Map // block size → *toeplitzEntry (precompute.go)
 }
 
 // N returns the capacity of the CRS.

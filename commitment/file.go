@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 
@@ -66,18 +65,10 @@ func digestOf(body []byte) Digest { return hash.Sum(hash.TagCRS, body) }
 // parallelRange splits [0, n) into one contiguous part per CPU.
 func parallelRange(n int, f func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
-	if n < 1024 || workers < 2 {
-		f(0, n)
-		return
+	if n < 1024 {
+		workers = 1
 	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() { defer wg.Done(); f(lo, hi) }()
-	}
-	wg.Wait()
+	parallelN(n, workers, f)
 }
 
 // WriteTo writes the CRS file format to w.
