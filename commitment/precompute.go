@@ -34,8 +34,8 @@ type toeplitzEntry struct {
 // toeplitzKey is the CRS side of the point-proof computation for block
 // size N: Ĥ = FFT_G1(H) in bit-reversed order and the twiddles.
 type toeplitzKey struct {
-	block int          // N
-	dom   *fft.Domain  // size M = 2N
+	block int         // N
+	dom   *fft.Domain // size M = 2N
 	hhat  []bls.G1Affine
 	twInv []big.Int // ω^(−k), k < N
 }
