@@ -31,6 +31,7 @@ type MemoryServerStore struct {
 	fs        []bls.G1Affine // f_0..f_E
 	xs        []fr.Element   // x_1..x_E at index 0..E−1
 	witnesses map[BatchID]accumulator.Witness
+	tables    map[tableKey][]bls.G1Affine // proofstore.go
 }
 
 // NewMemoryServerStore returns an empty in-memory server store.
@@ -43,7 +44,10 @@ func NewMemoryServerStore() *MemoryServerStore {
 	}
 }
 
-var _ ServerStore = (*MemoryServerStore)(nil)
+var (
+	_ ServerStore     = (*MemoryServerStore)(nil)
+	_ ProofTableStore = (*MemoryServerStore)(nil)
+)
 
 func (m *MemoryServerStore) check(ctx context.Context) error {
 	if m.closed {

@@ -58,6 +58,13 @@ func TestServerStore(t *testing.T, open func(t *testing.T) roles.ServerStore) {
 			tc.fn(t, s)
 		})
 	}
+	for _, tc := range proofTests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { _ = s.Close() })
+			tc.fn(t, asProofStore(t, s), s)
+		})
+	}
 }
 
 var bg = context.Background()
