@@ -37,8 +37,10 @@ type StateSource interface {
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
-	checkCommitments bool
-	limits           Limits
+	checkCommitments  bool
+	limits            Limits
+	noPrecompute      bool // precompute.go
+	precomputeWorkers int
 }
 
 // WithoutCommitmentCheck makes the server store batches without recomputing
@@ -64,6 +66,7 @@ type StorageServer struct {
 	ownerID Hash
 	store   ServerStore
 	cfg     serverConfig
+	pre     *precomputer // nil without precomputation (precompute.go)
 }
 
 var (
@@ -74,7 +77,7 @@ var (
 // NewStorageServer returns a server for the owner with the given public keys,
 // using the prover key of the CRS and store for everything it keeps.
 func NewStorageServer(crs *commitment.CRS, owner OwnerKeys, store ServerStore, opts ...ServerOption) (*StorageServer, error) {
-	cfg := serverConfig{checkCommitments: true, limits: DefaultLimits()}
+	cfg := serverConfig{checkCommitments: true, limits: DefaultLimits(), precomputeWorkers: DefaultPrecomputeWorkers()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -87,7 +90,11 @@ func NewStorageServer(crs *commitment.CRS, owner OwnerKeys, store ServerStore, o
 	if err := owner.Check(); err != nil {
 		return nil, err
 	}
-	return &StorageServer{pk: crs.ProverKey(), owner: owner, ownerID: owner.ID(), store: store, cfg: cfg}, nil
+	if cfg.precomputeWorkers < 1 {
+		return nil, invalid("storage server", "%d precomputation workers", cfg.precomputeWorkers)
+	}
+	pk := crs.ProverKey()
+	return &StorageServer{pk: pk, owner: owner, ownerID: owner.ID(), store: store, cfg: cfg, pre: newPrecomputer(pk, store, &cfg)}, nil
 }
 
 // Owner returns the public keys of the owner the server serves.
@@ -249,11 +256,16 @@ func checkCommitments(pk *commitment.ProverKey, h *Header, d *BatchData) error {
 // StoreBatch stores a new batch (store_batch of SPEC §8) after checking the
 // owner's signature, the header and the data, with the owner's state that
 // includes it. Storing the same batch twice is a no-op.
-func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) error {
+func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) (err error) {
 	b, err := s.checkBatch(req.Header, req.Data)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			s.pre.enqueue(b.ID) // precompute.go
+		}
+	}()
 	if req.State == nil {
 		return s.store.PutBatch(ctx, b)
 	}
@@ -313,7 +325,11 @@ func (s *StorageServer) UpdateBatch(ctx context.Context, req *UpdateBatchRequest
 	} else if !errors.Is(err, ErrUnknownBatch) {
 		return err
 	}
-	return s.store.UpdateBatch(ctx, &req.State, b)
+	if err := s.store.UpdateBatch(ctx, &req.State, b); err != nil {
+		return err
+	}
+	s.pre.enqueue(b.ID)
+	return nil
 }
 
 // LatestState returns the newest state the server holds.
@@ -339,7 +355,11 @@ func (s *StorageServer) Header(ctx context.Context, id BatchID) (*SignedHeader, 
 // ListBatches lists the stored batches of a stream, or all of them
 // (list_batches of SPEC §8).
 func (s *StorageServer) ListBatches(ctx context.Context, stream string) ([]BatchInfo, error) {
-	return s.store.List(ctx, stream)
+	l, err := s.store.List(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	return l, s.proofInfo(ctx, l)
 }
 
 // Witness returns the non-membership witness of a stored, live batch at the
@@ -425,12 +445,6 @@ func (s *StorageServer) Answer(ctx context.Context, q *Query) (*Answer, error) {
 		Epoch:   w.Epoch,
 		Witness: WitnessWire{W: codec.G1OrIdentity(w.W), U: codec.Scalar(w.U)},
 	}
-	ms := make([][]fr.Element, len(cols))
-	gammas := make([]fr.Element, len(cols))
-	for i, c := range cols {
-		ms[i] = b.Data.Columns[c]
-		gammas[i] = fr.Element(b.Data.Gammas[c])
-	}
 	l := int(h.Rows)
 	var weights commitment.Weights
 	var first, last uint32
@@ -442,11 +456,7 @@ func (s *StorageServer) Answer(ctx context.Context, q *Query) (*Answer, error) {
 			times[i] = b.Data.Times[r-1]
 		}
 		tw, _ := windowWeights(b.ID, rows, times)
-		ts := make([]fr.Element, l)
-		for i, t := range b.Data.Times {
-			ts[i].SetUint64(t)
-		}
-		_, tproof, err := s.pk.Open(ts, fr.Element(b.Data.TimeGamma), tw)
+		tproof, err := s.openTimes(ctx, b, tw)
 		if err != nil {
 			return nil, err
 		}
@@ -463,7 +473,7 @@ func (s *StorageServer) Answer(ctx context.Context, q *Query) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	xs, proof, err := s.pk.OpenColumns(ms, gammas, weights, cctx)
+	xs, proof, err := s.openColumns(ctx, b, q, cols, weights, cctx)
 	if err != nil {
 		return nil, err
 	}

@@ -317,4 +317,10 @@ type BatchInfo struct {
 	FirstTime uint64  `cbor:"t0"`
 	LastTime  uint64  `cbor:"t1"`
 	Revoked   bool    `cbor:"revoked,omitempty"`
+	// ProofColumns and ProofBytes are what the storage server keeps of
+	// precomputed proof tables for the batch (see ProofTableStore): the
+	// columns that have one (the timestamps count as a column) and the
+	// bytes they take. Stores leave them zero; the server fills them in.
+	ProofColumns uint32 `cbor:"ptc,omitempty"`
+	ProofBytes   uint64 `cbor:"ptb,omitempty"`
 }

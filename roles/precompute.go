@@ -1,0 +1,308 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"github.com/vdsproject/vds/commitment"
+)
+
+// Precomputed openings (SPEC §4, "Precomputed openings"): after a batch is
+// stored, a background worker computes, for each data column and for the
+// timestamps, the prefix sums of all point proofs and keeps them in the
+// store ([ProofTableStore]). Point, range, weighted and time-window answers
+// then combine a few stored points instead of running a multi-exponentiation
+// over the CRS; until a column's table is stored, answers take the direct
+// path. The proofs are the same either way. Audits always take the direct
+// path.
+
+// WithoutPrecompute turns the background precomputation off: every answer
+// is computed directly, and no proof table is stored.
+func WithoutPrecompute() ServerOption {
+	return func(c *serverConfig) { c.noPrecompute = true }
+}
+
+// WithPrecomputeWorkers sets the number of cores the background
+// precomputation may keep busy (default [DefaultPrecomputeWorkers]).
+func WithPrecomputeWorkers(k int) ServerOption {
+	return func(c *serverConfig) { c.precomputeWorkers = k }
+}
+
+// DefaultPrecomputeWorkers is the default share of the cores the
+// precomputation uses: half of them, at least one.
+func DefaultPrecomputeWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// precomputer is the background worker of one StorageServer. It works on
+// one batch at a time, column by column, and stops when its queue is empty.
+type precomputer struct {
+	pk      *commitment.ProverKey
+	store   ServerStore
+	tables  ProofTableStore
+	workers int
+
+	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	queue   []BatchID
+	queued  map[BatchID]bool
+	running bool
+	idle    chan struct{} // closed when the worker stops
+	lastErr error
+}
+
+// newPrecomputer returns the worker of a server, or nil if precomputation
+// is off or the store cannot keep tables.
+func newPrecomputer(pk *commitment.ProverKey, store ServerStore, cfg *serverConfig) *precomputer {
+	tables, ok := store.(ProofTableStore)
+	if cfg.noPrecompute || !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	idle := make(chan struct{})
+	close(idle)
+	return &precomputer{pk: pk, store: store, tables: tables, workers: cfg.precomputeWorkers,
+		ctx: ctx, cancel: cancel, queued: map[BatchID]bool{}, idle: idle}
+}
+
+// enqueue schedules a batch; the worker skips the columns that have a table.
+func (p *precomputer) enqueue(id BatchID) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.queued[id] || p.ctx.Err() != nil {
+		return
+	}
+	p.queued[id] = true
+	p.queue = append(p.queue, id)
+	if !p.running {
+		p.running = true
+		p.idle = make(chan struct{})
+		go p.run()
+	}
+}
+
+func (p *precomputer) run() {
+	for {
+		p.mu.Lock()
+		if len(p.queue) == 0 || p.ctx.Err() != nil {
+			p.running = false
+			clear(p.queued)
+			p.queue = nil
+			close(p.idle)
+			p.mu.Unlock()
+			return
+		}
+		id := p.queue[0]
+		p.queue = p.queue[1:]
+		p.mu.Unlock()
+		err := p.batch(p.ctx, id)
+		p.mu.Lock()
+		delete(p.queued, id)
+		if err != nil && p.ctx.Err() == nil {
+			p.lastErr = fmt.Errorf("vds: precompute batch %s: %w", id.Short(), err)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// batch computes and stores the missing tables of one batch.
+func (p *precomputer) batch(ctx context.Context, id BatchID) error {
+	h, revokedAt, err := p.store.Header(ctx, id)
+	if err != nil || revokedAt != 0 {
+		return err
+	}
+	have, _, err := p.tables.ProofTables(ctx, id)
+	if err != nil || len(have) == len(h.Header.Columns)+1 {
+		return err
+	}
+	b, err := p.store.Batch(ctx, id)
+	if err != nil {
+		return err
+	}
+	k := len(b.Data.Columns)
+	for col := 0; col <= k; col++ {
+		if slices.Contains(have, col) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, gamma := timeVector(&b.Data), fr.Element(b.Data.TimeGamma)
+		if col < k {
+			m, gamma = b.Data.Columns[col], fr.Element(b.Data.Gammas[col])
+		}
+		prefix, err := p.pk.ProofPrefixSums(m, gamma, p.workers)
+		if err != nil {
+			return err
+		}
+		if err := p.tables.PutProofTable(ctx, id, col, prefix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeVector returns the timestamps as field elements.
+func timeVector(d *BatchData) []fr.Element {
+	ts := make([]fr.Element, len(d.Times))
+	for i, t := range d.Times {
+		ts[i].SetUint64(t)
+	}
+	return ts
+}
+
+// points returns P_idx of each column from the tables, or ok = false (and
+// the batch scheduled) if one of them has no table yet.
+func (p *precomputer) points(ctx context.Context, id BatchID, cols []int, idx []int) ([][]bls.G1Affine, bool, error) {
+	out := make([][]bls.G1Affine, len(cols))
+	for i, c := range cols {
+		pts, err := p.tables.ProofPoints(ctx, id, c, idx)
+		if errors.Is(err, ErrNotFound) {
+			p.enqueue(id)
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = pts
+	}
+	return out, true, nil
+}
+
+// openColumns is OpenColumns of the prover key, from the tables when they
+// are ready (audits never use them).
+func (s *StorageServer) openColumns(ctx context.Context, b *StoredBatch, q *Query, cols []int, w commitment.Weights, cctx []byte) ([]fr.Element, bls.G1Affine, error) {
+	ms := make([][]fr.Element, len(cols))
+	gammas := make([]fr.Element, len(cols))
+	for i, c := range cols {
+		ms[i] = b.Data.Columns[c]
+		gammas[i] = fr.Element(b.Data.Gammas[c])
+	}
+	if s.pre != nil && q.Kind != QueryAudit {
+		if idx, coef := w.TableTerms(); len(idx) > 0 {
+			pts, ok, err := s.pre.points(ctx, b.ID, cols, idx)
+			if err != nil {
+				return nil, bls.G1Affine{}, err
+			}
+			if ok {
+				xs := make([]fr.Element, len(ms))
+				for c, m := range ms {
+					xs[c] = commitment.InnerProduct(m, w)
+				}
+				proof, err := commitment.CombineTables(pts, coef, commitment.ColumnCoefficients(cctx, xs))
+				if err == nil {
+					return xs, proof, nil
+				}
+			}
+		}
+	}
+	return s.pk.OpenColumns(ms, gammas, w, cctx)
+}
+
+// openTimes opens the timestamps under the boundary weights of a time
+// window, from the table when it is ready.
+func (s *StorageServer) openTimes(ctx context.Context, b *StoredBatch, w commitment.Weights) (bls.G1Affine, error) {
+	if s.pre != nil {
+		if idx, coef := w.TableTerms(); len(idx) > 0 {
+			pts, ok, err := s.pre.points(ctx, b.ID, []int{len(b.Data.Columns)}, idx)
+			if err != nil {
+				return bls.G1Affine{}, err
+			}
+			if ok {
+				if proof, err := commitment.CombineTables(pts, coef, nil); err == nil {
+					return proof, nil
+				}
+			}
+		}
+	}
+	_, proof, err := s.pk.Open(timeVector(&b.Data), fr.Element(b.Data.TimeGamma), w)
+	return proof, err
+}
+
+// ResumePrecompute schedules every live batch whose proof tables are not
+// all stored, for instance after a restart that interrupted the
+// precomputation; it returns how many it scheduled. Answers schedule a
+// batch they find without tables too, so calling it is optional.
+func (s *StorageServer) ResumePrecompute(ctx context.Context) (int, error) {
+	if s.pre == nil {
+		return 0, nil
+	}
+	list, err := s.store.List(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, bi := range list {
+		if bi.Revoked {
+			continue
+		}
+		h, _, err := s.store.Header(ctx, bi.ID)
+		if err != nil {
+			return n, err
+		}
+		have, _, err := s.pre.tables.ProofTables(ctx, bi.ID)
+		if err != nil {
+			return n, err
+		}
+		if len(have) < len(h.Header.Columns)+1 {
+			s.pre.enqueue(bi.ID)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// WaitPrecomputed waits until the background precomputation has nothing
+// left to do (or ctx ends) and returns the last error it met, if any.
+func (s *StorageServer) WaitPrecomputed(ctx context.Context) error {
+	if s.pre == nil {
+		return nil
+	}
+	s.pre.mu.Lock()
+	idle := s.pre.idle
+	s.pre.mu.Unlock()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.pre.mu.Lock()
+	defer s.pre.mu.Unlock()
+	return s.pre.lastErr
+}
+
+// Close stops the background precomputation: nothing new starts, and a
+// column in progress is dropped without writing its table. The server
+// still answers (directly, or from the tables already stored). It does
+// not close the store.
+func (s *StorageServer) Close() error {
+	if s.pre != nil {
+		s.pre.cancel()
+	}
+	return nil
+}
+
+// proofInfo fills the proof-table fields of batch summaries.
+func (s *StorageServer) proofInfo(ctx context.Context, list []BatchInfo) error {
+	if s.pre == nil {
+		return nil
+	}
+	for i := range list {
+		cols, size, err := s.pre.tables.ProofTables(ctx, list[i].ID)
+		if err != nil {
+			return err
+		}
+		list[i].ProofColumns = uint32(len(cols))
+		list[i].ProofBytes = uint64(size)
+	}
+	return nil
+}

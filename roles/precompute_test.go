@@ -1,0 +1,171 @@
+package roles_test
+
+import (
+	"context"
+	"testing"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/roles/storetest"
+)
+
+// precomputeWorld is a Local system over a memory server store, plus a
+// second server on the same store that never precomputes.
+type precomputeWorld struct {
+	l      *roles.Local
+	store  *roles.MemoryServerStore
+	direct *roles.StorageServer
+	id     roles.BatchID
+}
+
+func newPrecomputeWorld(t *testing.T) *precomputeWorld {
+	t.Helper()
+	ctx := context.Background()
+	store := roles.NewMemoryServerStore()
+	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Server.Close() })
+	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("sensors", 13, 7))
+	require.NoError(t, err)
+	id, err := sh.Header.Digest()
+	require.NoError(t, err)
+	direct, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), store, roles.WithoutPrecompute())
+	require.NoError(t, err)
+	return &precomputeWorld{l: l, store: store, direct: direct, id: id}
+}
+
+func precomputeQueries(id roles.BatchID) map[string]*roles.Query {
+	both := []string{"temp", "load"}
+	return map[string]*roles.Query{
+		"point":        {Batch: id, Kind: roles.QueryPoint, Columns: []string{"temp"}, Row: 5},
+		"point-first":  {Batch: id, Kind: roles.QueryPoint, Columns: both, Row: 1},
+		"range":        {Batch: id, Kind: roles.QueryRange, Columns: []string{"load"}, From: 2, To: 13},
+		"range-all":    {Batch: id, Kind: roles.QueryRange, Columns: both, From: 1, To: 13},
+		"weighted":     {Batch: id, Kind: roles.QueryWeighted, Columns: both, Weights: codec.ScalarVector{roles.FromInt64(0), roles.FromInt64(3), roles.FromInt64(-2), roles.FromInt64(0), roles.FromInt64(5)}},
+		"window":       {Batch: id, Kind: roles.QueryWindow, Columns: both, TimeFrom: 1015, TimeTo: 1075},
+		"window-edge":  {Batch: id, Kind: roles.QueryWindow, Columns: []string{"temp"}, TimeFrom: 0, TimeTo: 1000},
+		"window-empty": {Batch: id, Kind: roles.QueryWindow, Columns: []string{"temp"}, TimeFrom: 1001, TimeTo: 1009},
+		"audit":        {Batch: id, Kind: roles.QueryAudit, Columns: both, Nonce: []byte("nonce")},
+	}
+}
+
+// TestPrecomputedAnswersIdentical checks that answers from the proof tables
+// are byte-identical to direct answers, verify, and that the tables are
+// reported.
+func TestPrecomputedAnswersIdentical(t *testing.T) {
+	ctx := context.Background()
+	w := newPrecomputeWorld(t)
+	require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
+	cols, size, err := w.store.ProofTables(ctx, w.id)
+	require.NoError(t, err)
+	require.Equal(t, []int{0, 1, 2}, cols, "two columns and the timestamps")
+	list, err := w.l.Server.ListBatches(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.EqualValues(t, 3, list[0].ProofColumns)
+	require.EqualValues(t, size, list[0].ProofBytes)
+	list, err = w.direct.ListBatches(ctx, "")
+	require.NoError(t, err)
+	require.Zero(t, list[0].ProofColumns, "a server without precomputation reports none")
+
+	for name, q := range precomputeQueries(w.id) {
+		t.Run(name, func(t *testing.T) {
+			fast, err := w.l.Server.Answer(ctx, q)
+			require.NoError(t, err)
+			slow, err := w.direct.Answer(ctx, q)
+			require.NoError(t, err)
+			a, err := codec.Default().Marshal(fast)
+			require.NoError(t, err)
+			b, err := codec.Default().Marshal(slow)
+			require.NoError(t, err)
+			require.Equal(t, b, a)
+			_, err = w.l.Verifier.Verify(ctx, q, fast)
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestPrecomputedTablesAreUsed corrupts the stored tables: the answers
+// change and the verifier rejects them, so the tables are what answers
+// come from (audits excepted).
+func TestPrecomputedTablesAreUsed(t *testing.T) {
+	ctx := context.Background()
+	w := newPrecomputeWorld(t)
+	require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
+	for col := 0; col <= 2; col++ {
+		bad := make([]bls.G1Affine, 13)
+		for i := range bad {
+			bad[i] = storetest.RandomG1(t)
+		}
+		require.NoError(t, w.store.PutProofTable(ctx, w.id, col, bad))
+	}
+	for name, q := range precomputeQueries(w.id) {
+		t.Run(name, func(t *testing.T) {
+			ans, err := w.l.Server.Answer(ctx, q)
+			require.NoError(t, err)
+			_, err = w.l.Verifier.Verify(ctx, q, ans)
+			if q.Kind == roles.QueryAudit {
+				require.NoError(t, err, "audits do not use the tables")
+				return
+			}
+			require.ErrorIs(t, err, roles.ErrBadProof)
+		})
+	}
+}
+
+// TestPrecomputeResume checks that a server picks up batches stored
+// without tables (as after a crash mid-precomputation), and that answers
+// before the tables exist take the direct path.
+func TestPrecomputeResume(t *testing.T) {
+	ctx := context.Background()
+	store := roles.NewMemoryServerStore()
+	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	require.NoError(t, err)
+	require.NoError(t, l.Server.Close()) // nothing is precomputed from here on
+	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 9, 3))
+	require.NoError(t, err)
+	id, _ := sh.Header.Digest()
+	sh2, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 4, 4))
+	require.NoError(t, err)
+	id2, _ := sh2.Header.Digest()
+	require.NoError(t, l.Server.WaitPrecomputed(ctx))
+	cols, _, err := store.ProofTables(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, cols)
+	// Half of the second batch was done before the "crash".
+	require.NoError(t, store.PutProofTable(ctx, id2, 1, make([]bls.G1Affine, 4)))
+
+	srv, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), store, roles.WithPrecomputeWorkers(2))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	q := &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: []string{"temp"}, From: 2, To: 8}
+	ans, err := srv.Answer(ctx, q) // no table yet: direct, and schedules the batch
+	require.NoError(t, err)
+	_, err = l.Verifier.Verify(ctx, q, ans)
+	require.NoError(t, err)
+	n, err := srv.ResumePrecompute(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, n, 1)
+	require.NoError(t, srv.WaitPrecomputed(ctx))
+	for _, b := range []roles.BatchID{id, id2} {
+		cols, _, err := store.ProofTables(ctx, b)
+		require.NoError(t, err)
+		require.Equal(t, []int{0, 1, 2}, cols)
+	}
+	// The half-done batch kept its (here: bogus) column 1 and got the rest.
+	n, err = srv.ResumePrecompute(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to resume")
+	again, err := srv.Answer(ctx, q)
+	require.NoError(t, err)
+	require.Equal(t, ans.Proof, again.Proof)
+}
+
+func TestPrecomputeOptions(t *testing.T) {
+	l := newLocal(t)
+	_, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), roles.NewMemoryServerStore(), roles.WithPrecomputeWorkers(0))
+	require.ErrorIs(t, err, roles.ErrInvalidInput)
+}
