@@ -81,13 +81,20 @@ func BenchmarkCreateBatch(b *testing.B) {
 }
 
 // rangeSystem is an in-memory system holding one batch of n rows and c
-// columns, and a range query over all its rows and columns.
+// columns, and a range query over all its rows and columns. Its server
+// does not precompute: it answers directly.
 func rangeSystem(b *testing.B, n, c int) (*roles.Local, *roles.Query) {
+	return rangeSystemOn(b, n, c, roles.NewMemoryServerStore())
+}
+
+// rangeSystemOn is rangeSystem over the given server store.
+func rangeSystemOn(b *testing.B, n, c int, store roles.ServerStore) (*roles.Local, *roles.Query) {
 	ctx := context.Background()
-	l, err := roles.NewLocal(ctx, crsOf(b, n), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(ctx, crsOf(b, n), roles.NewMemoryOwnerStore(), store)
 	if err != nil {
 		b.Fatal(err)
 	}
+	_ = l.Server.Close() // no background precomputation
 	batch := randomBatch(n, c)
 	sh, err := l.Owner.CreateBatch(ctx, batch)
 	if err != nil {
@@ -106,6 +113,7 @@ func rangeSystem(b *testing.B, n, c int) (*roles.Local, *roles.Query) {
 // points whatever C. Compare with BenchmarkMSMG1/n=2N.
 func BenchmarkQueryRange(b *testing.B) {
 	ctx := context.Background()
+	b.Run("precomputed", benchmarkQueryRangePrecomputed)
 	for _, c := range []int{1, 4} {
 		for _, n := range roleSizes {
 			l, q := rangeSystem(b, n, c)

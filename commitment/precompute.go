@@ -2,7 +2,6 @@ package commitment
 
 import (
 	"fmt"
-	"math/big"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -32,12 +31,12 @@ type toeplitzEntry struct {
 }
 
 // toeplitzKey is the CRS side of the point-proof computation for block
-// size N: Ĥ = FFT_G1(H) in bit-reversed order and the twiddles.
+// size N: Ĥ = FFT_G1(H) in bit-reversed order and the inverse twiddles.
 type toeplitzKey struct {
 	block int         // N
 	dom   *fft.Domain // size M = 2N
 	hhat  []bls.G1Affine
-	twInv []big.Int // ω^(−k), k < N
+	twInv []glvScalar // ω^(−k), k < N
 }
 
 // blockSize returns the block size N for a vector of l values: the
@@ -56,34 +55,32 @@ func (pk *ProverKey) toeplitzKey(block, workers int) *toeplitzKey {
 func (pk *ProverKey) newToeplitzKey(block, workers int) *toeplitzKey {
 	m := 2 * block
 	dom := domain(uint64(m))
-	tw := twiddles(&dom.Generator, block)
-	h := make([]bls.G1Jac, m)
+	h := make([]bls.G1Affine, m)
 	for v := range h {
 		// H_v = h_{N−1−v} = g_k with k = n+N−v; O outside [1, 2n] and at n+1.
 		k := pk.n + block - v
 		if k >= 1 && k <= 2*pk.n && k != pk.n+1 {
-			h[v].FromAffine(&pk.g1[pk.g1Index(k)])
+			h[v] = pk.g1[pk.g1Index(k)]
 		}
 	}
-	g1FFTDIF(h, tw, workers)
-	return &toeplitzKey{
-		block: block,
-		dom:   dom,
-		hhat:  bls.BatchJacobianToAffineG1(h),
-		twInv: twiddles(&dom.GeneratorInv, block),
-	}
+	g1FFT(h, glvTwiddles(&dom.Generator, block, workers), true, workers)
+	return &toeplitzKey{block: block, dom: dom, hhat: h, twInv: glvTwiddles(&dom.GeneratorInv, block, workers)}
 }
 
-// twiddles returns w^k for k < count as integers.
-func twiddles(w *fr.Element, count int) []big.Int {
-	out := make([]big.Int, count)
-	var acc fr.Element
-	acc.SetOne()
-	for k := range out {
-		acc.BigInt(&out[k])
-		acc.Mul(&acc, w)
+// PreparePointProofs computes the CRS side of [ProverKey.PointProofs] for
+// vectors of l values (one forward FFT in G1 of 2·N points, N the smallest
+// power of two ≥ l) on up to workers goroutines, if it is not computed
+// yet; PointProofs does it on first use otherwise. It is kept for the life
+// of the key.
+func (pk *ProverKey) PreparePointProofs(l, workers int) error {
+	if l < 1 || l > pk.n {
+		return fmt.Errorf("commitment: point proofs of %d values with capacity %d: %w", l, pk.n, ErrInvalidInput)
 	}
-	return out
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
+	pk.toeplitzKey(blockSize(l), workers)
+	return nil
 }
 
 // DefaultWorkers is the number of goroutines [ProverKey.ProofPrefixSums]
@@ -95,7 +92,7 @@ func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 // the proof [ProverKey.Open] returns under the weights [Row](i). It costs
 // O(n log n) group operations for all rows together (see the comment at
 // the top of this file), on up to workers goroutines (0: every core).
-func (pk *ProverKey) PointProofs(m []fr.Element, gamma fr.Element, workers int) ([]bls.G1Jac, error) {
+func (pk *ProverKey) PointProofs(m []fr.Element, gamma fr.Element, workers int) ([]bls.G1Affine, error) {
 	l := len(m)
 	if l < 1 || l > pk.n {
 		return nil, fmt.Errorf("commitment: point proofs of %d values with capacity %d: %w", l, pk.n, ErrInvalidInput)
@@ -110,18 +107,12 @@ func (pk *ProverKey) PointProofs(m []fr.Element, gamma fr.Element, workers int) 
 	a[0] = gamma
 	copy(a[1:], m)
 	key.dom.FFT(a, fft.DIF, fft.WithNbTasks(workers)) // bit-reversed, like Ĥ
-	q := make([]bls.G1Jac, mm)
-	parallelN(mm, workers, func(lo, hi int) {
-		var s big.Int
-		var e fr.Element
-		for k := lo; k < hi; k++ {
-			e.Mul(&a[k], &key.dom.CardinalityInv) // the 1/M of the inverse FFT
-			e.BigInt(&s)
-			q[k].FromAffine(&key.hhat[k])
-			q[k].ScalarMultiplication(&q[k], &s)
-		}
-	})
-	g1FFTDIT(q, key.twInv, workers)
+	for k := range a {
+		a[k].Mul(&a[k], &key.dom.CardinalityInv) // the 1/M of the inverse FFT
+	}
+	q := make([]bls.G1Affine, mm)
+	mulAll(q, key.hhat, a, workers)
+	g1FFT(q, key.twInv, false, workers)
 	return q[block : block+l], nil
 }
 
@@ -134,10 +125,13 @@ func (pk *ProverKey) ProofPrefixSums(m []fr.Element, gamma fr.Element, workers i
 	if err != nil {
 		return nil, err
 	}
+	sums := make([]bls.G1Jac, len(pi))
+	sums[0].FromAffine(&pi[0])
 	for i := 1; i < len(pi); i++ {
-		pi[i].AddAssign(&pi[i-1])
+		sums[i].Set(&sums[i-1])
+		sums[i].AddMixed(&pi[i])
 	}
-	return bls.BatchJacobianToAffineG1(pi), nil
+	return bls.BatchJacobianToAffineG1(sums), nil
 }
 
 // TableTerms returns the opening proof under w as a combination of prefix
@@ -180,6 +174,57 @@ func (w Weights) TableTerms() (idx []int, coef []fr.Element) {
 	return idx[:j], coef[:j]
 }
 
+// smallCombine is the largest number of terms per column that
+// CombineTables combines with additions and single scalar multiplications
+// rather than a multi-exponentiation.
+const smallCombine = 8
+
+// combineSmall is CombineTables for a few terms: per column, additions for
+// coefficients ±1 (ranges, rows) and scalar multiplications otherwise, all
+// scalar multiplications in one lockstep batch.
+func combineSmall(points [][]bls.G1Affine, coef, rho []fr.Element) bls.G1Affine {
+	var one, minusOne fr.Element
+	one.SetOne()
+	minusOne.Neg(&one)
+	var bases []bls.G1Affine
+	var scalars []fr.Element
+	for c, ps := range points {
+		var acc bls.G1Jac
+		for t := range ps {
+			switch {
+			case coef[t].Equal(&one):
+				acc.AddMixed(&ps[t])
+			case coef[t].Equal(&minusOne):
+				var neg bls.G1Affine
+				neg.Neg(&ps[t])
+				acc.AddMixed(&neg)
+			default:
+				s := coef[t]
+				if rho != nil {
+					s.Mul(&s, &rho[c])
+				}
+				bases, scalars = append(bases, ps[t]), append(scalars, s)
+			}
+		}
+		var sum bls.G1Affine
+		sum.FromJacobian(&acc)
+		s := one
+		if rho != nil {
+			s = rho[c]
+		}
+		bases, scalars = append(bases, sum), append(scalars, s)
+	}
+	prods := make([]bls.G1Affine, len(bases))
+	mulAll(prods, bases, scalars, 1)
+	var total bls.G1Jac
+	for i := range prods {
+		total.AddMixed(&prods[i])
+	}
+	var out bls.G1Affine
+	out.FromJacobian(&total)
+	return out
+}
+
 // CombineTables returns Σ_c ρ_c·Σ_t coef[t]·points[c][t]: the opening
 // proof of several columns at once (SPEC §4) from their prefix sums, where
 // points[c][t] is P_{idx[t]} of column c for the terms of
@@ -190,25 +235,24 @@ func CombineTables(points [][]bls.G1Affine, coef, rho []fr.Element) (bls.G1Affin
 	if rho != nil && len(rho) != len(points) {
 		return bls.G1Affine{}, fmt.Errorf("commitment: combine %d tables with %d coefficients: %w", len(points), len(rho), ErrInvalidInput)
 	}
-	bases := make([]bls.G1Affine, 0, len(points)*len(coef))
-	scalars := make([]fr.Element, 0, len(points)*len(coef))
-	for c, ps := range points {
-		if len(ps) != len(coef) {
-			return bls.G1Affine{}, fmt.Errorf("commitment: %d points for %d terms: %w", len(ps), len(coef), ErrInvalidInput)
-		}
-		for t := range ps {
-			s := coef[t]
-			if rho != nil {
-				s.Mul(&s, &rho[c])
-			}
-			bases, scalars = append(bases, ps[t]), append(scalars, s)
-		}
-	}
 	var proof bls.G1Affine
-	if len(bases) > 0 {
+	if len(coef) > smallCombine {
+		bases := make([]bls.G1Affine, 0, len(points)*len(coef))
+		scalars := make([]fr.Element, 0, len(points)*len(coef))
+		for c, ps := range points {
+			for t := range ps {
+				s := coef[t]
+				if rho != nil {
+					s.Mul(&s, &rho[c])
+				}
+				bases, scalars = append(bases, ps[t]), append(scalars, s)
+			}
+		}
 		if _, err := proof.MultiExp(bases, scalars, ecc.MultiExpConfig{}); err != nil {
 			return bls.G1Affine{}, fmt.Errorf("commitment: combine tables: %w", err)
 		}
+	} else {
+		proof = combineSmall(points, coef, rho)
 	}
 	if proof.IsInfinity() {
 		return bls.G1Affine{}, fmt.Errorf("commitment: combine tables: degenerate proof (zero data and randomness): %w", ErrIdentity)

@@ -3,6 +3,8 @@ package commitment
 import (
 	"errors"
 	"fmt"
+	"math/big"
+	"math/bits"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -29,9 +31,7 @@ func TestPointProofsMatchOpen(t *testing.T) {
 			for i := 1; i <= tc.l; i++ {
 				_, want, err := pk.Open(m, gamma, Row(i))
 				require.NoError(t, err)
-				var got bls.G1Affine
-				got.FromJacobian(&pi[i-1])
-				require.True(t, got.Equal(&want), "π_%d", i)
+				require.True(t, pi[i-1].Equal(&want), "π_%d", i)
 				got2 := tableProof(t, prefix, Row(i))
 				require.Equal(t, want.Bytes(), got2.Bytes(), "P_%d − P_%d", i, i-1)
 			}
@@ -122,4 +122,81 @@ func TestPrecomputeErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidInput)
 	_, err = CombineTables([][]bls.G1Affine{{prefix[1]}}, []fr.Element{{}}, []fr.Element{{}, {}})
 	require.ErrorIs(t, err, ErrInvalidInput)
+}
+
+// TestGLVConstants checks φ(P) = (βx, y) = λ·P and the GLV-NAF form of
+// scalars against plain scalar multiplication.
+func TestGLVConstants(t *testing.T) {
+	_, _, g, _ := bls.Generators()
+	var want bls.G1Affine
+	want.ScalarMultiplication(&g, &glvLambda)
+	got := g
+	got.X.Mul(&got.X, &glvBeta)
+	require.True(t, got.Equal(&want))
+
+	r := seeded(99)
+	scalars := randVec(r, 40)
+	scalars[0].SetZero()
+	scalars[1].SetOne()
+	scalars[2].SetOne()
+	scalars[2].Neg(&scalars[2])
+	points := make([]bls.G1Affine, len(scalars))
+	for i := range points {
+		s := randScalar(r)
+		points[i].ScalarMultiplication(&g, frToBig(&s))
+	}
+	points[3] = bls.G1Affine{} // the identity
+	points[4] = points[5]      // equal points multiplied in lockstep
+	out := make([]bls.G1Affine, len(points))
+	mulAll(out, points, scalars, 3)
+	for i := range points {
+		var w bls.G1Affine
+		w.ScalarMultiplication(&points[i], frToBig(&scalars[i]))
+		require.True(t, out[i].Equal(&w), "scalar %d", i)
+	}
+}
+
+// TestG1FFTMatchesDefinition checks both decimations of the G1 FFT, with
+// identities among the inputs, against Σ_j a_j·ω^(jk) computed directly.
+func TestG1FFTMatchesDefinition(t *testing.T) {
+	const m = 16
+	_, _, g, _ := bls.Generators()
+	r := seeded(5)
+	a := make([]bls.G1Affine, m)
+	for i := range a {
+		if i%5 != 2 {
+			s := randScalar(r)
+			a[i].ScalarMultiplication(&g, frToBig(&s))
+		}
+	}
+	a[7] = a[6]
+	dom := domain(m)
+	want := make([]bls.G1Affine, m)
+	for k := range want {
+		var acc bls.G1Jac
+		for j := range a {
+			var e fr.Element
+			e.Exp(dom.Generator, big.NewInt(int64(j*k)))
+			var p bls.G1Jac
+			p.FromAffine(&a[j])
+			p.ScalarMultiplication(&p, frToBig(&e))
+			acc.AddAssign(&p)
+		}
+		want[k].FromJacobian(&acc)
+	}
+	tw := glvTwiddles(&dom.Generator, m/2, 2)
+	dif := append([]bls.G1Affine(nil), a...)
+	g1FFT(dif, tw, true, 2)
+	for k := range want {
+		rk := int(bits.Reverse8(uint8(k)) >> 4)
+		require.True(t, dif[rk].Equal(&want[k]), "DIF output %d", k)
+	}
+	dit := make([]bls.G1Affine, m)
+	for k := range a {
+		dit[int(bits.Reverse8(uint8(k))>>4)] = a[k]
+	}
+	g1FFT(dit, tw, false, 3)
+	for k := range want {
+		require.True(t, dit[k].Equal(&want[k]), "DIT output %d", k)
+	}
 }
