@@ -347,3 +347,13 @@ func (b *Batch) AddAggregate(cols []ColumnTerm, times []TimeTerm, x *fr.Element,
 	b.addProofAndValue(proof, x)
 	return nil
 }
+// BatchMark is a saved state of a [Batch].
+type BatchMark struct{ m pairing.Mark }
+
+// Mark saves the state of b, so that the equations added after it can be
+// dropped with [Batch.Rollback] (for example those of one answer among
+// many that turned out malformed half-way).
+func (b *Batch) Mark() BatchMark { return BatchMark{b.chk.Mark()} }
+
+// Rollback drops every term added since m was saved.
+func (b *Batch) Rollback(m BatchMark) { b.chk.Rollback(m.m) }

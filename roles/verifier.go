@@ -645,6 +645,17 @@ type Result struct {
 // committed data implies — all in one multi-pairing. For an audit, q must
 // carry the nonce the auditor issued.
 func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, error) {
+	b := v.vk.NewBatch()
+	res, err := v.prepare(ctx, q, ans, b)
+	if err != nil {
+		return nil, err
+	}
+	return v.check(b, res)
+}
+
+// prepare checks everything of an answer but its pairing equations, which
+// it adds to b (verify_many.go shares b between answers).
+func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commitment.Batch) (*Result, error) {
 	if q == nil || ans == nil {
 		return nil, invalid("verify", "nil query or answer")
 	}
@@ -677,7 +688,6 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 		return nil, &RevokedError{Batch: id, Epoch: revokedAt}
 	}
 
-	b := v.vk.NewBatch()
 	// Equation 1: non-membership of y = HFr(acc, D) at the held epoch (u ≠ 0
 	// is enforced by Terms).
 	y := id.Element()
@@ -737,7 +747,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 					return nil, fmt.Errorf("vds: empty window with a non-zero sum: %w", ErrBadProof)
 				}
 			}
-			return v.check(b, res)
+			return res, nil
 		}
 		weights = commitment.Range(int(first), int(last))
 	} else {
@@ -757,7 +767,7 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 	if err := b.AddColumnsPrechecked(cs, weights, xs, &proof, cctx); err != nil { // cs checked with the header
 		return nil, proofInput(err)
 	}
-	return v.check(b, res)
+	return res, nil
 }
 
 // maxHeaderCache bounds the verified-header cache.

@@ -197,3 +197,29 @@ func (c *Check) Verify() error {
 	}
 	return nil
 }
+
+// Mark is a saved state of a Check, to roll back to.
+type Mark struct {
+	started bool
+	coeff   big.Int
+	coeffFr fr.Element
+	fixed   []fixedTerm
+	pairs   int
+}
+
+// Mark saves the state of c: Rollback(m) then undoes every term added
+// since.
+func (c *Check) Mark() Mark {
+	m := Mark{started: c.started, coeffFr: c.coeffFr, fixed: append([]fixedTerm(nil), c.fixed...), pairs: len(c.p)}
+	m.coeff.Set(&c.coeff)
+	return m
+}
+
+// Rollback restores the state saved by Mark.
+func (c *Check) Rollback(m Mark) {
+	c.started = m.started
+	c.coeff.Set(&m.coeff)
+	c.coeffFr = m.coeffFr
+	c.fixed = append(c.fixed[:0], m.fixed...)
+	c.p, c.q = c.p[:m.pairs], c.q[:m.pairs]
+}
