@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	mrand "math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -111,4 +112,38 @@ func BenchmarkQueryWindow(b *testing.B) {
 			})
 		}
 	})
+}
+
+// BenchmarkVerifyMany verifies A answers to random range queries over one
+// batch of n rows with one combined pairing check. Compare answers=A with
+// A × answers=1.
+func BenchmarkVerifyMany(b *testing.B) {
+	const n = 1024
+	for _, a := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("answers=%d/n=%d", a, n), func(b *testing.B) {
+			ctx := context.Background()
+			l, srv, q0 := precomputedSystem(b, n, 1)
+			r := mrand.New(mrand.NewPCG(uint64(a), 7))
+			qs := make([]*roles.Query, a)
+			as := make([]*roles.Answer, a)
+			for i := range qs {
+				from := 1 + r.IntN(n)
+				to := from + r.IntN(n-from+1)
+				qs[i] = &roles.Query{Batch: q0.Batch, Kind: roles.QueryRange, Columns: q0.Columns, From: uint32(from), To: uint32(to)}
+				var err error
+				if as[i], err = srv.Answer(ctx, qs[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := l.Verifier.VerifyMany(ctx, qs, as); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := l.Verifier.VerifyMany(ctx, qs, as); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -91,4 +91,3 @@ func (v *Verifier) VerifyMany(ctx context.Context, queries []*Query, answers []*
 	}
 	return results, nil
 }
-
