@@ -245,6 +245,9 @@ func runList(ctx context.Context, args []string) error {
 	for _, b := range l {
 		revoked := b.Revoked
 		bj := batchJSON{ID: b.ID.String(), Stream: b.Stream, Seq: b.Seq, Version: b.Version, Rows: b.Rows, T0: b.FirstTime, T1: b.LastTime, Revoked: &revoked}
+		if b.ProofColumns > 0 {
+			bj.ProofColumns, bj.ProofBytesColumn = b.ProofColumns, b.ProofBytes/uint64(b.ProofColumns)
+		}
 		h, err := sc.Header(ctx, b.ID)
 		switch {
 		case err == nil:
@@ -276,7 +279,11 @@ func runList(ctx context.Context, args []string) error {
 		for _, col := range b.Columns {
 			cs = append(cs, fmt.Sprintf("%s:%d", roles.Display(col.Name), col.Scale))
 		}
-		fmt.Printf("%s\t%s/%d v%d\t%d rows\tt=%d..%d\t%s\t%s\n", b.ID, roles.Display(b.Stream), b.Seq, b.Version, b.Rows, b.T0, b.T1, status, strings.Join(cs, ","))
+		tables := "tables 0"
+		if b.ProofColumns > 0 {
+			tables = fmt.Sprintf("tables %d, %d bytes/column", b.ProofColumns, b.ProofBytesColumn)
+		}
+		fmt.Printf("%s\t%s/%d v%d\t%d rows\tt=%d..%d\t%s\t%s\t%s\n", b.ID, roles.Display(b.Stream), b.Seq, b.Version, b.Rows, b.T0, b.T1, status, strings.Join(cs, ","), tables)
 	}
 	return nil
 }

@@ -86,6 +86,10 @@ type batchJSON struct {
 	Existing bool         `json:"existing,omitempty"` // ingest: already stored
 	Revoked  *bool        `json:"revoked,omitempty"`  // list
 	Columns  []columnJSON `json:"columns,omitempty"`  // list
+	// list: the storage server's precomputed proof tables (columns with
+	// one, the timestamps counting as one, and the bytes per column).
+	ProofColumns     uint32 `json:"proof_columns,omitempty"`
+	ProofBytesColumn uint64 `json:"proof_bytes_per_column,omitempty"`
 }
 
 func runIngest(ctx context.Context, args []string) error {

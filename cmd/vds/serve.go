@@ -68,6 +68,8 @@ func runStorage(ctx context.Context, args []string) error {
 	}
 	c := newCommon("storage serve")
 	listen := c.fs.String("listen", defaultAddr("SS", "5002"), "address to serve on: host:port or unix:///path")
+	precompute := c.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 96 bytes per row and column)")
+	workers := c.fs.Int("precompute-workers", roles.DefaultPrecomputeWorkers(), "cores the precomputation may use")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -85,11 +87,22 @@ func runStorage(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := roles.NewStorageServer(crs, keys, store)
+	opts := []roles.ServerOption{roles.WithPrecomputeWorkers(*workers)}
+	if !*precompute {
+		opts = append(opts, roles.WithoutPrecompute())
+	}
+	srv, err := roles.NewStorageServer(crs, keys, store, opts...)
 	if err != nil {
 		return err
 	}
-	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", c.path(storageDB))
+	defer srv.Close()
+	// Batches stored before a restart, or whose precomputation a crash
+	// interrupted, get their tables now.
+	resumed, err := srv.ResumePrecompute(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", c.path(storageDB), "precompute", *precompute, "resumed", resumed)
 	return listenAndServe(ctx, c, *listen, log, nil, transport.StorageService(srv))
 }
 
