@@ -87,6 +87,10 @@ func sizeStreamAnswer(l roles.Limits) int64 {
 		int64(l.MaxStreamBatches+2)*entry + int64(l.MaxStreamBatches)*part + encG1
 }
 
+// maxVerifyManyBytes caps a verify_many request: up to roles.MaxVerifyMany
+// answers, but never more bytes than this.
+const maxVerifyManyBytes = 16 << 20
+
 // RequestLimits are the largest requests of every method of the services,
 // in bytes, for a batch capacity n and the roles' limits: what the services
 // built by StorageService, OwnerService and VerifierService set as their
@@ -119,6 +123,7 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 			"verify_da_audit":    verify,
 			"verify_time_proofs": verify,
 			"verify_stream":      1024 + sizeStreamQuery(l) + sizeStreamAnswer(l),
+			"verify_many":        min(1024+int64(roles.MaxVerifyMany)*verify, maxVerifyManyBytes),
 			"update_global_pk":   sizeState(l),
 		},
 	}

@@ -298,8 +298,8 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 }
 
 // VerifierService serves a verifier's methods (SPEC §8): health,
-// verify_dc_query, verify_da_audit, verify_time_proofs and
-// update_global_pk. A verify request carries no array longer than
+// verify_dc_query, verify_da_audit, verify_time_proofs, verify_stream,
+// verify_many and update_global_pk. A verify request carries no array longer than
 // Limits.MaxColumns: a header with more commitments, or an answer with more
 // values, is refused before any point in it is decoded.
 func VerifierService(v *roles.Verifier) *Service {
@@ -348,6 +348,7 @@ func VerifierService(v *roles.Verifier) *Service {
 				}
 				return toVerifyStreamResult(res), nil
 			}},
+		verifyMany(v),
 		method("update_global_pk", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
 			// A remote caller must not anchor a verifier: one that holds no
 			// state anchors at its trusted source first, or refuses.
@@ -366,7 +367,7 @@ func VerifierService(v *roles.Verifier) *Service {
 			}
 			return &Empty{}, err
 		}),
-	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2})
+	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2, "verify_many": roles.MaxVerifyMany})
 }
 
 // verifyStreamWire is the request of verify_stream as the verifier service
