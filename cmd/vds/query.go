@@ -72,6 +72,8 @@ func runQuery(ctx context.Context, args []string) error {
 	tto := c.fs.String("tto", "", "window: last time (inclusive; a bare date means the end of the day before)")
 	at := c.fs.String("at", "", "stream point: the time")
 	weights := c.fs.String("weights", "", "weighted: comma-separated integer weights w1,w2,…")
+	ranges := c.fs.String("ranges", "", "several batch range queries at once, verified together: a-b,c-d,…")
+	rows := c.fs.String("rows", "", "several batch point queries at once, verified together: r1,r2,…")
 	tf := addTimeFlags(c, false)
 	asJSON := c.fs.Bool("json", false, "print one JSON document")
 	c.fs.Usage = func() {
@@ -135,6 +137,17 @@ func runQuery(ctx context.Context, args []string) error {
 		return askStream(ctx, c, q, w, *asJSON)
 	case *batch == "":
 		return usageErrorf("query: -stream or -batch is required")
+	}
+	if *ranges != "" || *rows != "" {
+		id, err := resolveBatch(ctx, c, *batch)
+		if err != nil {
+			return err
+		}
+		qs, err := manyQueries(id, splitList(*cols), *ranges, *rows)
+		if err != nil {
+			return inputErrorf("%w", err)
+		}
+		return askAndVerifyMany(ctx, c, qs, *asJSON) // many.go
 	}
 	q := &roles.Query{Columns: splitList(*cols)}
 	var w *windowJSON
