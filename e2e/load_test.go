@@ -44,6 +44,20 @@ func TestLoad(t *testing.T) {
 		id, _ := s.create(t, nb)
 		batches = append(batches, batch{id, prepare(nb)})
 	}
+	// Answer from precomputed proof tables: wait until every batch has
+	// them (its columns and the timestamps).
+	require.Eventually(t, func() bool {
+		l, err := s.storage.ListBatches(ctx, "load")
+		if err != nil || len(l) != len(batches) {
+			return false
+		}
+		for _, b := range l {
+			if int(b.ProofColumns) != len(allCols)+1 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 20*time.Millisecond, "proof tables")
 	st, err := s.owner.LatestState(ctx)
 	require.NoError(t, err)
 	v, err := roles.NewVerifier(s.crs.VerifierKey(), s.keys, roles.WithInitialState(st))
