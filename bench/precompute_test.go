@@ -5,6 +5,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/vdsproject/vds/roles"
@@ -36,25 +37,50 @@ func BenchmarkPrecompute(b *testing.B) {
 	}
 }
 
-// precomputedSystem is rangeSystem with the proof tables of its batch
-// computed (on every core) before it returns: the server it returns
-// answers from them.
+type precomputed struct {
+	l   *roles.Local
+	srv *roles.StorageServer
+	q   *roles.Query // a range query over every row of every column
+}
+
+var (
+	precomputedMu    sync.Mutex
+	precomputedCache = map[int]*precomputed{}
+)
+
+// precomputedCols is the number of columns of the batch of
+// precomputedSystem; queries of fewer columns use the first ones.
+const precomputedCols = 4
+
+// precomputedSystem is a rangeSystem of n rows and four columns whose proof
+// tables are computed (on every core) before it returns, once per process:
+// the server it returns answers from them. The query is a range over every
+// row of the first c columns.
 func precomputedSystem(b *testing.B, n, c int) (*roles.Local, *roles.StorageServer, *roles.Query) {
-	ctx := context.Background()
-	store := roles.NewMemoryServerStore()
-	l, q := rangeSystemOn(b, n, c, store)
-	srv, err := roles.NewStorageServer(l.CRS, l.Owner.Keys(), store, roles.WithPrecomputeWorkers(runtime.GOMAXPROCS(0)))
-	if err != nil {
-		b.Fatal(err)
+	b.Helper()
+	precomputedMu.Lock()
+	defer precomputedMu.Unlock()
+	p, ok := precomputedCache[n]
+	if !ok {
+		ctx := context.Background()
+		store := roles.NewMemoryServerStore()
+		l, q := rangeSystemOn(b, n, precomputedCols, store)
+		srv, err := roles.NewStorageServer(l.CRS, l.Owner.Keys(), store, roles.WithPrecomputeWorkers(runtime.GOMAXPROCS(0)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := srv.ResumePrecompute(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.WaitPrecomputed(ctx); err != nil {
+			b.Fatal(err)
+		}
+		p = &precomputed{l: l, srv: srv, q: q}
+		precomputedCache[n] = p
 	}
-	b.Cleanup(func() { _ = srv.Close() })
-	if _, err := srv.ResumePrecompute(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.WaitPrecomputed(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return l, srv, q
+	q := *p.q
+	q.Columns = q.Columns[:c]
+	return p.l, p.srv, &q
 }
 
 // BenchmarkQueryRangePrecomputed is registered as
