@@ -155,19 +155,25 @@ func (s *affineBatch) addInto(a []bls.G1Affine, idx []int, b []bls.G1Affine) {
 		}
 	}
 	s.invert(k)
-	var l, x3, y3 fp.Element
 	for t := range k {
 		p, q := &a[s.idx[t]], &s.add[t]
-		l.Sub(&q.Y, &p.Y)
-		l.Mul(&l, &s.inv[t])
-		x3.Square(&l)
-		x3.Sub(&x3, &p.X)
-		x3.Sub(&x3, &q.X)
-		y3.Sub(&p.X, &x3)
-		y3.Mul(&y3, &l)
-		y3.Sub(&y3, &p.Y)
-		p.X, p.Y = x3, y3
+		*p = chord(p, &q.X, &q.Y, &s.inv[t])
 	}
+}
+
+// chord returns p + (x₂, y₂) given inv = 1/(x₂ − x_p): the affine
+// addition of two points with different x.
+func chord(p *bls.G1Affine, x2, y2, inv *fp.Element) bls.G1Affine {
+	var l, x3, y3 fp.Element
+	l.Sub(y2, &p.Y)
+	l.Mul(&l, inv)
+	x3.Square(&l)
+	x3.Sub(&x3, &p.X)
+	x3.Sub(&x3, x2)
+	y3.Sub(&p.X, &x3)
+	y3.Mul(&y3, &l)
+	y3.Sub(&y3, &p.Y)
+	return bls.G1Affine{X: x3, Y: y3}
 }
 
 // doubleIn doubles a[i] for every i in idx (none of them the identity),
@@ -276,30 +282,12 @@ func (s *affineBatch) butterflies(a []bls.G1Affine, ui, vi []int, t []bls.G1Affi
 		}
 	}
 	s.invert(m)
-	var l, x3, y3 fp.Element
+	var negY fp.Element
 	for q := range m {
 		k := s.idx[q]
 		u, tt := a[ui[k]], &t[k]
-		// u + t
-		l.Sub(&tt.Y, &u.Y)
-		l.Mul(&l, &s.inv[q])
-		x3.Square(&l)
-		x3.Sub(&x3, &u.X)
-		x3.Sub(&x3, &tt.X)
-		y3.Sub(&u.X, &x3)
-		y3.Mul(&y3, &l)
-		y3.Sub(&y3, &u.Y)
-		a[ui[k]] = bls.G1Affine{X: x3, Y: y3}
-		// u − t: λ = (−y_t − y_u)/(x_t − x_u)
-		l.Add(&tt.Y, &u.Y)
-		l.Neg(&l)
-		l.Mul(&l, &s.inv[q])
-		x3.Square(&l)
-		x3.Sub(&x3, &u.X)
-		x3.Sub(&x3, &tt.X)
-		y3.Sub(&u.X, &x3)
-		y3.Mul(&y3, &l)
-		y3.Sub(&y3, &u.Y)
-		a[vi[k]] = bls.G1Affine{X: x3, Y: y3}
+		negY.Neg(&tt.Y)
+		a[ui[k]] = chord(&u, &tt.X, &tt.Y, &s.inv[q])
+		a[vi[k]] = chord(&u, &tt.X, &negY, &s.inv[q])
 	}
 }
