@@ -31,6 +31,19 @@
 // that returns nil is durable. Package roles/storetest checks any
 // implementation against the contract.
 //
+// # Precomputed answers
+//
+// After a batch is stored, a StorageServer computes in the background the
+// prefix sums of all point proofs of each column and of the timestamps
+// (SPEC §4, "Precomputed openings") and keeps them in its store
+// ([ProofTableStore]); point, range, weighted and time-window answers then
+// combine a few stored points instead of running a multi-exponentiation,
+// with the same proofs. [WithoutPrecompute] turns it off,
+// [WithPrecomputeWorkers] bounds the cores it uses, and
+// [StorageServer.ResumePrecompute] picks up batches left without tables by
+// a restart. A Verifier given many answers at once checks them with one
+// pairing check ([Verifier.VerifyMany]).
+//
 // # Trust
 //
 // The storage server is untrusted: every answer is checked, and the
