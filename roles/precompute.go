@@ -262,7 +262,9 @@ func (s *StorageServer) ResumePrecompute(ctx context.Context) (int, error) {
 }
 
 // WaitPrecomputed waits until the background precomputation has nothing
-// left to do (or ctx ends) and returns the last error it met, if any.
+// left to do (or ctx ends) and returns the last error it met since the
+// previous call, if any (a batch that failed is tried again when an answer
+// or ResumePrecompute schedules it).
 func (s *StorageServer) WaitPrecomputed(ctx context.Context) error {
 	if s.pre == nil {
 		return nil
@@ -277,7 +279,9 @@ func (s *StorageServer) WaitPrecomputed(ctx context.Context) error {
 	}
 	s.pre.mu.Lock()
 	defer s.pre.mu.Unlock()
-	return s.pre.lastErr
+	err := s.pre.lastErr
+	s.pre.lastErr = nil
+	return err
 }
 
 // Close stops the background precomputation: nothing new starts, and a
