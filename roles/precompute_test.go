@@ -2,6 +2,7 @@ package roles_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -168,4 +169,34 @@ func TestPrecomputeOptions(t *testing.T) {
 	l := newLocal(t)
 	_, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), roles.NewMemoryServerStore(), roles.WithPrecomputeWorkers(0))
 	require.ErrorIs(t, err, roles.ErrInvalidInput)
+}
+
+// failingTables is a memory store whose tables cannot be written.
+type failingTables struct{ *roles.MemoryServerStore }
+
+var errDiskFull = errors.New("disk full")
+
+func (failingTables) PutProofTable(context.Context, roles.BatchID, int, []bls.G1Affine) error {
+	return errDiskFull
+}
+
+// TestPrecomputeStoreFailure checks that a failing table write is
+// reported once and that answers keep coming, directly.
+func TestPrecomputeStoreFailure(t *testing.T) {
+	ctx := context.Background()
+	store := failingTables{roles.NewMemoryServerStore()}
+	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Server.Close() })
+	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 6, 9))
+	require.NoError(t, err)
+	id, _ := sh.Header.Digest()
+	require.ErrorIs(t, l.Server.WaitPrecomputed(ctx), errDiskFull)
+	require.NoError(t, l.Server.WaitPrecomputed(ctx), "reported once")
+	res, err := l.Query(ctx, &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: []string{"temp"}, From: 1, To: 6})
+	require.NoError(t, err)
+	require.Len(t, res.Values, 1)
+	list, err := l.Server.ListBatches(ctx, "")
+	require.NoError(t, err)
+	require.Zero(t, list[0].ProofColumns)
 }
