@@ -646,7 +646,7 @@ type Result struct {
 // carry the nonce the auditor issued.
 func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, error) {
 	b := v.vk.NewBatch()
-	res, err := v.prepare(ctx, q, ans, b)
+	res, err := v.prepare(ctx, q, ans, b, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -654,8 +654,9 @@ func (v *Verifier) Verify(ctx context.Context, q *Query, ans *Answer) (*Result, 
 }
 
 // prepare checks everything of an answer but its pairing equations, which
-// it adds to b (verify_many.go shares b between answers).
-func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commitment.Batch) (*Result, error) {
+// it adds to b (verify_many.go shares b between answers, and seen between
+// the answers that carry the same non-membership equation; nil for one).
+func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commitment.Batch, seen *witnessSet) (*Result, error) {
 	if q == nil || ans == nil {
 		return nil, invalid("verify", "nil query or answer")
 	}
@@ -693,16 +694,19 @@ func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commit
 	y := id.Element()
 	f := bls.G1Affine(st.State.Acc)
 	wit := accumulator.Witness{W: bls.G1Affine(ans.Witness.W), U: fr.Element(ans.Witness.U), Epoch: ans.Epoch}
-	a, bb, err := accumulator.TermsNoAccumulatorCheck(&f, &y, &wit) // f was checked with its state
-	if err != nil {
-		if errors.Is(err, ErrRevoked) {
-			return nil, fmt.Errorf("vds: batch %s: non-membership witness with u = 0: %w", id.Short(), err)
+	if key := witnessKey(id, &wit); !seen.has(key) {
+		a, bb, err := accumulator.TermsNoAccumulatorCheck(&f, &y, &wit) // f was checked with its state
+		if err != nil {
+			if errors.Is(err, ErrRevoked) {
+				return nil, fmt.Errorf("vds: batch %s: non-membership witness with u = 0: %w", id.Short(), err)
+			}
+			return nil, fmt.Errorf("vds: witness: %w", err)
 		}
-		return nil, fmt.Errorf("vds: witness: %w", err)
+		b.Equation()
+		b.PairFixed(&a, v.accKey)
+		b.PairGenerator(&bb)
+		seen.add(key)
 	}
-	b.Equation()
-	b.PairFixed(&a, v.accKey)
-	b.PairGenerator(&bb)
 
 	res := &Result{Batch: id, Header: *h, Epoch: ans.Epoch, Kind: q.Kind, Columns: q.Columns, Values: make([]Value, len(cols))}
 	xs := make([]fr.Element, len(cols))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/vdsproject/vds/accumulator"
+	"github.com/vdsproject/vds/internal/hash"
 )
 
 // VerifyManyError is the error of [Verifier.VerifyMany] when some answers
@@ -63,12 +66,14 @@ func (v *Verifier) VerifyMany(ctx context.Context, queries []*Query, answers []*
 	results := make([]*Result, len(queries))
 	errs := make([]error, len(queries))
 	b := v.vk.NewBatch()
+	seen := &witnessSet{keys: map[string]bool{}}
 	pending := 0
 	for i := range queries {
-		m := b.Mark()
-		res, err := v.prepare(ctx, queries[i], answers[i], b)
+		m, added := b.Mark(), len(seen.added)
+		res, err := v.prepare(ctx, queries[i], answers[i], b, seen)
 		if err != nil {
 			b.Rollback(m) // drop the equations of a half-prepared answer
+			seen.rollback(added)
 			errs[i] = err
 			continue
 		}
@@ -90,4 +95,38 @@ func (v *Verifier) VerifyMany(ctx context.Context, queries []*Query, answers []*
 		}
 	}
 	return results, nil
+}
+
+// witnessSet holds the non-membership equations already added to a
+// combined check: answers on the same batch at the same epoch carry the
+// same witness, and the same equation need not be checked twice. A nil set
+// holds nothing.
+type witnessSet struct {
+	keys  map[string]bool
+	added []string
+}
+
+// witnessKey identifies a non-membership equation: the batch, the epoch
+// (hence the accumulator value) and the witness.
+func witnessKey(id BatchID, w *accumulator.Witness) string {
+	wb := w.W.Bytes()
+	ub := w.U.Bytes()
+	return string(id[:]) + string(hash.U64(w.Epoch)) + string(wb[:]) + string(ub[:])
+}
+
+func (s *witnessSet) has(k string) bool { return s != nil && s.keys[k] }
+
+func (s *witnessSet) add(k string) {
+	if s != nil {
+		s.keys[k] = true
+		s.added = append(s.added, k)
+	}
+}
+
+// rollback forgets the equations added after the first n.
+func (s *witnessSet) rollback(n int) {
+	for _, k := range s.added[n:] {
+		delete(s.keys, k)
+	}
+	s.added = s.added[:n]
 }

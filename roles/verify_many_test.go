@@ -126,3 +126,47 @@ func TestVerifyManyMalformed(t *testing.T) {
 	require.ErrorIs(t, err, roles.ErrInvalidInput)
 	require.False(t, errors.Is(err, roles.ErrBadProof))
 }
+
+// TestVerifyManyWitnessOnce forges the non-membership witness shared by two
+// answers on the same batch. The first of them is also malformed, so its
+// equations are dropped: the second must still have its witness checked.
+func TestVerifyManyWitnessOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newPrecomputeWorld(t)
+	qs, as := manyAnswers(t, w)
+	_, _, g, _ := bls.Generators()
+	forgeWitness := func(a *roles.Answer) *roles.Answer {
+		f := *a
+		p := bls.G1Affine(a.Witness.W)
+		p.Add(&p, &g)
+		f.Witness.W = codec.G1OrIdentity(p)
+		return &f
+	}
+	i, j := -1, -1
+	for k := range qs {
+		if as[k].Proof != nil && qs[k].Kind != roles.QueryAudit {
+			if i < 0 {
+				i = k
+			} else if j < 0 {
+				j = k
+			}
+		}
+	}
+	forged := append([]*roles.Answer(nil), as...)
+	bad := forgeWitness(as[i])
+	var id codec.G1
+	bad.Proof = &id // malformed: rejected before its pairing equations count
+	forged[i] = bad
+	forged[j] = forgeWitness(as[j])
+	res, err := w.l.Verifier.VerifyMany(ctx, qs, forged)
+	var me *roles.VerifyManyError
+	require.ErrorAs(t, err, &me)
+	require.Error(t, me.Errs[i])
+	require.ErrorIs(t, me.Errs[j], roles.ErrBadProof, "the shared forged witness is checked")
+	require.Nil(t, res[j])
+	for k := range qs {
+		if k != i && k != j {
+			require.NoError(t, me.Errs[k], "answer %d", k)
+		}
+	}
+}
