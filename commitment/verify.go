@@ -347,6 +347,7 @@ func (b *Batch) AddAggregate(cols []ColumnTerm, times []TimeTerm, x *fr.Element,
 	b.addProofAndValue(proof, x)
 	return nil
 }
+
 // BatchMark is a saved state of a [Batch].
 type BatchMark struct{ m pairing.Mark }
 
