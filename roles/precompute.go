@@ -179,15 +179,15 @@ func (p *precomputer) points(ctx context.Context, id BatchID, cols []int, idx []
 }
 
 // openColumns is OpenColumns of the prover key, from the tables when they
-// are ready (audits never use them).
-func (s *StorageServer) openColumns(ctx context.Context, b *StoredBatch, q *Query, cols []int, w commitment.Weights, cctx []byte) ([]fr.Element, bls.G1Affine, error) {
+// are ready and useTables is set (audits never use them).
+func (s *StorageServer) openColumns(ctx context.Context, b *StoredBatch, cols []int, w commitment.Weights, cctx []byte, useTables bool) ([]fr.Element, bls.G1Affine, error) {
 	ms := make([][]fr.Element, len(cols))
 	gammas := make([]fr.Element, len(cols))
 	for i, c := range cols {
 		ms[i] = b.Data.Columns[c]
 		gammas[i] = fr.Element(b.Data.Gammas[c])
 	}
-	if s.pre != nil && q.Kind != QueryAudit {
+	if s.pre != nil && useTables {
 		if idx, coef := w.TableTerms(); len(idx) > 0 {
 			pts, ok, err := s.pre.points(ctx, b.ID, cols, idx)
 			if err != nil {

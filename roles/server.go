@@ -473,7 +473,7 @@ func (s *StorageServer) Answer(ctx context.Context, q *Query) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	xs, proof, err := s.openColumns(ctx, b, q, cols, weights, cctx)
+	xs, proof, err := s.openColumns(ctx, b, cols, weights, cctx, q.Kind != QueryAudit)
 	if err != nil {
 		return nil, err
 	}

@@ -312,11 +312,7 @@ func (s *StorageServer) streamPart(ctx context.Context, q *StreamQuery, e *Strea
 		}
 		part.Edge = &EdgeRows{First: first, Last: last, Times: times}
 		tw, _ := windowWeights(e.Batch, rows, times)
-		ts := make([]fr.Element, l)
-		for i, t := range b.Data.Times {
-			ts[i].SetUint64(t)
-		}
-		if _, pHat, err = s.pk.Open(ts, fr.Element(b.Data.TimeGamma), tw); err != nil {
+		if pHat, err = s.openTimes(ctx, b, tw); err != nil { // precompute.go
 			return nil, zero, zero, err
 		}
 		if last < first {
@@ -325,13 +321,7 @@ func (s *StorageServer) streamPart(ctx context.Context, q *StreamQuery, e *Strea
 		}
 		weights = commitment.Range(int(first), int(last))
 	}
-	ms := make([][]fr.Element, len(cols))
-	gs := make([]fr.Element, len(cols))
-	for i, c := range cols {
-		ms[i] = b.Data.Columns[c]
-		gs[i] = fr.Element(b.Data.Gammas[c])
-	}
-	xs, pi, err := s.pk.OpenColumns(ms, gs, weights, partContext(sctx, e.Seq, part.Edge))
+	xs, pi, err := s.openColumns(ctx, b, cols, weights, partContext(sctx, e.Seq, part.Edge), true) // precompute.go
 	if err != nil {
 		return nil, zero, zero, err
 	}
