@@ -31,7 +31,7 @@ type MemoryServerStore struct {
 	fs        []bls.G1Affine // f_0..f_E
 	xs        []fr.Element   // x_1..x_E at index 0..E−1
 	witnesses map[BatchID]accumulator.Witness
-	tables    map[tableKey][]bls.G1Affine // proofstore.go
+	tables    map[tableKey]memTable // proofstore.go
 }
 
 // NewMemoryServerStore returns an empty in-memory server store.

@@ -144,7 +144,12 @@ func (p *precomputer) batch(ctx context.Context, id BatchID) error {
 		if err != nil {
 			return err
 		}
-		if err := p.tables.PutProofTable(ctx, id, col, prefix); err != nil {
+		values := make([]fr.Element, len(m))
+		values[0] = m[0]
+		for i := 1; i < len(m); i++ {
+			values[i].Add(&values[i-1], &m[i])
+		}
+		if err := p.tables.PutProofTable(ctx, id, col, prefix, values); err != nil {
 			return err
 		}
 	}
@@ -160,22 +165,30 @@ func timeVector(d *BatchData) []fr.Element {
 	return ts
 }
 
-// points returns P_idx of each column from the tables, or ok = false (and
-// the batch scheduled) if one of them has no table yet.
-func (p *precomputer) points(ctx context.Context, id BatchID, cols []int, idx []int) ([][]bls.G1Affine, bool, error) {
+// points returns P_idx of each column from the tables and the values
+// Σ_t coef[t]·V_idx[t] of each column (by Abel summation, the inner product
+// of the column with the weights), or ok = false (and the batch scheduled)
+// if one of them has no table yet.
+func (p *precomputer) points(ctx context.Context, id BatchID, cols []int, idx []int, coef []fr.Element) ([][]bls.G1Affine, []fr.Element, bool, error) {
 	out := make([][]bls.G1Affine, len(cols))
+	xs := make([]fr.Element, len(cols))
 	for i, c := range cols {
-		pts, err := p.tables.ProofPoints(ctx, id, c, idx)
+		pts, vals, err := p.tables.ProofPoints(ctx, id, c, idx)
 		if errors.Is(err, ErrNotFound) {
 			p.enqueue(id)
-			return nil, false, nil
+			return nil, nil, false, nil
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		out[i] = pts
+		var t fr.Element
+		for k := range vals {
+			t.Mul(&coef[k], &vals[k])
+			xs[i].Add(&xs[i], &t)
+		}
 	}
-	return out, true, nil
+	return out, xs, true, nil
 }
 
 // openColumns is OpenColumns of the prover key, from the tables when they
@@ -189,15 +202,11 @@ func (s *StorageServer) openColumns(ctx context.Context, b *StoredBatch, cols []
 	}
 	if s.pre != nil && useTables {
 		if idx, coef := w.TableTerms(); len(idx) > 0 {
-			pts, ok, err := s.pre.points(ctx, b.ID, cols, idx)
+			pts, xs, ok, err := s.pre.points(ctx, b.ID, cols, idx, coef)
 			if err != nil {
 				return nil, bls.G1Affine{}, err
 			}
 			if ok {
-				xs := make([]fr.Element, len(ms))
-				for c, m := range ms {
-					xs[c] = commitment.InnerProduct(m, w)
-				}
 				proof, err := commitment.CombineTables(pts, coef, commitment.ColumnCoefficients(cctx, xs))
 				if err == nil {
 					return xs, proof, nil
@@ -213,7 +222,7 @@ func (s *StorageServer) openColumns(ctx context.Context, b *StoredBatch, cols []
 func (s *StorageServer) openTimes(ctx context.Context, b *StoredBatch, w commitment.Weights) (bls.G1Affine, error) {
 	if s.pre != nil {
 		if idx, coef := w.TableTerms(); len(idx) > 0 {
-			pts, ok, err := s.pre.points(ctx, b.ID, []int{len(b.Data.Columns)}, idx)
+			pts, _, ok, err := s.pre.points(ctx, b.ID, []int{len(b.Data.Columns)}, idx, coef)
 			if err != nil {
 				return bls.G1Affine{}, err
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/codec"
@@ -90,30 +91,46 @@ func TestPrecomputedAnswersIdentical(t *testing.T) {
 	}
 }
 
-// TestPrecomputedTablesAreUsed corrupts the stored tables: the answers
-// change and the verifier rejects them, so the tables are what answers
-// come from (audits excepted).
+// TestPrecomputedTablesAreUsed corrupts the stored tables — the points,
+// then the value sums — : the answers change and the verifier rejects
+// them, so the tables are what answers come from (audits excepted).
 func TestPrecomputedTablesAreUsed(t *testing.T) {
-	ctx := context.Background()
-	w := newPrecomputeWorld(t)
-	require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
-	for col := 0; col <= 2; col++ {
-		bad := make([]bls.G1Affine, 13)
-		for i := range bad {
-			bad[i] = storetest.RandomG1(t)
-		}
-		require.NoError(t, w.store.PutProofTable(ctx, w.id, col, bad))
-	}
-	for name, q := range precomputeQueries(w.id) {
-		t.Run(name, func(t *testing.T) {
-			ans, err := w.l.Server.Answer(ctx, q)
-			require.NoError(t, err)
-			_, err = w.l.Verifier.Verify(ctx, q, ans)
-			if q.Kind == roles.QueryAudit {
-				require.NoError(t, err, "audits do not use the tables")
-				return
+	for _, part := range []string{"points", "values"} {
+		t.Run(part, func(t *testing.T) {
+			ctx := context.Background()
+			w := newPrecomputeWorld(t)
+			require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
+			all := make([]int, 13)
+			for i := range all {
+				all[i] = i + 1
 			}
-			require.ErrorIs(t, err, roles.ErrBadProof)
+			for col := 0; col <= 2; col++ {
+				pts, vals, err := w.store.ProofPoints(ctx, w.id, col, all)
+				require.NoError(t, err)
+				for i := range pts {
+					if part == "points" {
+						pts[i] = storetest.RandomG1(t)
+					} else {
+						vals[i] = storetest.RandomScalar(t)
+					}
+				}
+				require.NoError(t, w.store.PutProofTable(ctx, w.id, col, pts, vals))
+			}
+			for name, q := range precomputeQueries(w.id) {
+				ans, err := w.l.Server.Answer(ctx, q)
+				require.NoError(t, err, name)
+				_, err = w.l.Verifier.Verify(ctx, q, ans)
+				switch {
+				case q.Kind == roles.QueryAudit:
+					require.NoError(t, err, "audits do not use the tables")
+				case part == "values" && q.Kind == roles.QueryWindow && ans.Proof == nil:
+					// An empty window proves its boundary timestamps only,
+					// which come from the data, not from the value sums.
+					require.NoError(t, err, name)
+				default:
+					require.ErrorIs(t, err, roles.ErrBadProof, name)
+				}
+			}
 		})
 	}
 }
@@ -138,7 +155,7 @@ func TestPrecomputeResume(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cols)
 	// Half of the second batch was done before the "crash".
-	require.NoError(t, store.PutProofTable(ctx, id2, 1, make([]bls.G1Affine, 4)))
+	require.NoError(t, store.PutProofTable(ctx, id2, 1, make([]bls.G1Affine, 4), make([]fr.Element, 4)))
 
 	srv, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), store, roles.WithPrecomputeWorkers(2))
 	require.NoError(t, err)
@@ -177,7 +194,7 @@ type failingTables struct{ *roles.MemoryServerStore }
 
 var errDiskFull = errors.New("disk full")
 
-func (failingTables) PutProofTable(context.Context, roles.BatchID, int, []bls.G1Affine) error {
+func (failingTables) PutProofTable(context.Context, roles.BatchID, int, []bls.G1Affine, []fr.Element) error {
 	return errDiskFull
 }
 

@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
 // ProofTableStore is the part of a ServerStore that keeps precomputed proof
 // tables (SPEC §4, "Precomputed openings"): for each column of a stored
-// batch, the prefix sums P_1…P_L of its point proofs, and the same for the
-// timestamps as column index k (the number of data columns). Every store
+// batch, the prefix sums P_1…P_L of its point proofs and V_1…V_L of its
+// values, and the same for the timestamps as column index k (the number of
+// data columns). Every store
 // of this module implements it, and the conformance suite (roles/storetest)
 // requires it; a server whose store lacks it answers without tables.
 //
@@ -19,29 +21,29 @@ import (
 // column without a table, and the server computes it again.
 type ProofTableStore interface {
 	// PutProofTable stores the table of column col of a stored batch
-	// (revoked or not): prefix[i] is P_{i+1}, one point per row. Putting a
-	// table again replaces it. It fails with ErrUnknownBatch for a batch
-	// that is not stored and with ErrInvalidInput for a column or length
-	// that does not fit the batch.
-	PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine) error
-	// ProofPoints returns P_idx[t] of column col for each t (every idx in
-	// [1, rows]), or ErrNotFound if that column has no table, or
-	// ErrInvalidInput for an index outside the table.
-	ProofPoints(ctx context.Context, id BatchID, col int, idx []int) ([]bls.G1Affine, error)
+	// (revoked or not): prefix[i] is P_{i+1} and values[i] is V_{i+1}, one
+	// of each per row. Putting a table again replaces it. It fails with
+	// ErrUnknownBatch for a batch that is not stored and with
+	// ErrInvalidInput for a column or lengths that do not fit the batch.
+	PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error
+	// ProofPoints returns P_idx[t] and V_idx[t] of column col for each t
+	// (every idx in [1, rows]), or ErrNotFound if that column has no table,
+	// or ErrInvalidInput for an index outside the table.
+	ProofPoints(ctx context.Context, id BatchID, col int, idx []int) ([]bls.G1Affine, []fr.Element, error)
 	// ProofTables returns the columns of a batch that have a table, in
 	// increasing order, and the bytes they take in the store.
 	ProofTables(ctx context.Context, id BatchID) (cols []int, bytes int64, err error)
 }
 
 // CheckProofTable checks a table's shape against a stored batch: col in
-// [0, k] for k data columns (k is the timestamps) and one point per row.
-// Store implementations call it in PutProofTable.
-func CheckProofTable(h *Header, col, points int) error {
+// [0, k] for k data columns (k is the timestamps) and one point and one
+// value per row. Store implementations call it in PutProofTable.
+func CheckProofTable(h *Header, col, points, values int) error {
 	if col < 0 || col > len(h.Columns) {
 		return fmt.Errorf("vds: proof table of column %d, the batch has %d columns and the timestamps: %w", col, len(h.Columns), ErrInvalidInput)
 	}
-	if points != int(h.Rows) {
-		return fmt.Errorf("vds: proof table of %d points for %d rows: %w", points, h.Rows, ErrInvalidInput)
+	if points != int(h.Rows) || values != points {
+		return fmt.Errorf("vds: proof table of %d points and %d values for %d rows: %w", points, values, h.Rows, ErrInvalidInput)
 	}
 	return nil
 }
@@ -61,9 +63,15 @@ type tableKey struct {
 	col int
 }
 
+// memTable is a table of the memory store.
+type memTable struct {
+	prefix []bls.G1Affine
+	values []fr.Element
+}
+
 // PutProofTable implements ProofTableStore. The table is kept as given;
 // the caller must not modify it afterwards.
-func (m *MemoryServerStore) PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine) error {
+func (m *MemoryServerStore) PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.check(ctx); err != nil {
@@ -73,40 +81,41 @@ func (m *MemoryServerStore) PutProofTable(ctx context.Context, id BatchID, col i
 	if !ok {
 		return fmt.Errorf("vds: proof table of batch %s: %w", id.Short(), ErrUnknownBatch)
 	}
-	if err := CheckProofTable(&b.Header.Header, col, len(prefix)); err != nil {
+	if err := CheckProofTable(&b.Header.Header, col, len(prefix), len(values)); err != nil {
 		return err
 	}
 	if m.tables == nil {
-		m.tables = map[tableKey][]bls.G1Affine{}
+		m.tables = map[tableKey]memTable{}
 	}
-	m.tables[tableKey{id, col}] = prefix
+	m.tables[tableKey{id, col}] = memTable{prefix, values}
 	return nil
 }
 
 // ProofPoints implements ProofTableStore.
-func (m *MemoryServerStore) ProofPoints(ctx context.Context, id BatchID, col int, idx []int) ([]bls.G1Affine, error) {
+func (m *MemoryServerStore) ProofPoints(ctx context.Context, id BatchID, col int, idx []int) ([]bls.G1Affine, []fr.Element, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if err := m.check(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t, ok := m.tables[tableKey{id, col}]
 	if !ok {
-		return nil, fmt.Errorf("vds: proof table of batch %s column %d: %w", id.Short(), col, ErrNotFound)
+		return nil, nil, fmt.Errorf("vds: proof table of batch %s column %d: %w", id.Short(), col, ErrNotFound)
 	}
-	if err := CheckProofIndexes(idx, len(t)); err != nil {
-		return nil, err
+	if err := CheckProofIndexes(idx, len(t.prefix)); err != nil {
+		return nil, nil, err
 	}
-	out := make([]bls.G1Affine, len(idx))
+	pts := make([]bls.G1Affine, len(idx))
+	vals := make([]fr.Element, len(idx))
 	for k, i := range idx {
-		out[k] = t[i-1]
+		pts[k], vals[k] = t.prefix[i-1], t.values[i-1]
 	}
-	return out, nil
+	return pts, vals, nil
 }
 
-// memTablePointSize is what the memory store reports per stored point:
-// the size of an affine point in memory.
-const memTablePointSize = 96
+// memTableRowSize is what the memory store reports per row of a table: an
+// affine point and a scalar in memory.
+const memTableRowSize = 96 + 32
 
 // ProofTables implements ProofTableStore.
 func (m *MemoryServerStore) ProofTables(ctx context.Context, id BatchID) ([]int, int64, error) {
@@ -124,7 +133,7 @@ func (m *MemoryServerStore) ProofTables(ctx context.Context, id BatchID) ([]int,
 	for c := 0; c <= len(b.Header.Header.Columns); c++ {
 		if t, ok := m.tables[tableKey{id, c}]; ok {
 			cols = append(cols, c)
-			size += int64(len(t)) * memTablePointSize
+			size += int64(len(t.prefix)) * memTableRowSize
 		}
 	}
 	return cols, size, nil

@@ -68,7 +68,7 @@ func runStorage(ctx context.Context, args []string) error {
 	}
 	c := newCommon("storage serve")
 	listen := c.fs.String("listen", defaultAddr("SS", "5002"), "address to serve on: host:port or unix:///path")
-	precompute := c.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 96 bytes per row and column)")
+	precompute := c.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 128 bytes per row and column)")
 	workers := c.fs.Int("precompute-workers", roles.DefaultPrecomputeWorkers(), "cores the precomputation may use")
 	if err := c.parse(args); err != nil {
 		return err

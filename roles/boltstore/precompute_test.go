@@ -59,7 +59,7 @@ func TestPrecomputeAcrossRestart(t *testing.T) {
 	list, err := srv.ListBatches(ctx, "")
 	require.NoError(t, err)
 	require.EqualValues(t, 3, list[0].ProofColumns)
-	require.EqualValues(t, 3*7*96, list[0].ProofBytes)
+	require.EqualValues(t, 3*7*128, list[0].ProofBytes)
 	for _, q := range []*roles.Query{
 		{Batch: id, Kind: roles.QueryRange, Columns: []string{"a", "b"}, From: 2, To: 6},
 		{Batch: id, Kind: roles.QueryPoint, Columns: []string{"b"}, Row: 7},
@@ -83,5 +83,5 @@ func TestPrecomputeAcrossRestart(t *testing.T) {
 	cols, size, err := s.ProofTables(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 1, 2}, cols)
-	require.EqualValues(t, 3*7*96, size)
+	require.EqualValues(t, 3*7*128, size)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/vdsproject/vds/roles"
@@ -14,8 +15,9 @@ import (
 
 // Proof tables (roles.ProofTableStore) live in a bucket of their own,
 // created on first use so that files written before it existed open
-// unchanged: key batch id (32) ‖ column (2, big-endian), value the prefix
-// sums P_1…P_L as L gnark-crypto RawBytes of 96 bytes each. A table is
+// unchanged: key batch id (32) ‖ column (2, big-endian), value one row of
+// 128 bytes per row i = 1…L: P_i as gnark-crypto RawBytes (96 bytes) ‖ V_i
+// as a canonical big-endian scalar (32 bytes). A table is
 // written in one transaction, so a crash leaves a column with its whole
 // table or none. Points are read back like the accumulator history:
 // encoding, range and curve checked, subgroup not (see the package
@@ -24,26 +26,33 @@ var bProofs = []byte("s.proofs")
 
 var _ roles.ProofTableStore = (*Store)(nil)
 
+// tableRow is the size of one row of a stored table.
+const tableRow = g1RawSize + fr.Bytes
+
 func tableKey(id roles.BatchID, col int) []byte {
 	return binary.BigEndian.AppendUint16(clone(id[:]), uint16(col))
 }
 
 // PutProofTable implements roles.ProofTableStore in one write transaction.
-func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, prefix []bls.G1Affine) error {
-	val := make([]byte, 0, len(prefix)*g1RawSize)
+func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
+	if len(values) != len(prefix) {
+		return inputError("proof table", "%d points and %d values", len(prefix), len(values))
+	}
+	val := make([]byte, 0, len(prefix)*tableRow)
 	for i := range prefix {
 		if !prefix[i].IsInfinity() && !prefix[i].IsOnCurve() {
 			return inputError("proof table", "point %d is not on the curve", i+1)
 		}
 		raw := prefix[i].RawBytes()
-		val = append(val, raw[:]...)
+		v := values[i].Bytes()
+		val = append(append(val, raw[:]...), v[:]...)
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		h, _, err := header(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := roles.CheckProofTable(&h.Header, col, len(prefix)); err != nil {
+		if err := roles.CheckProofTable(&h.Header, col, len(prefix), len(values)); err != nil {
 			return err
 		}
 		b, err := tx.CreateBucketIfNotExists(bProofs)
@@ -55,8 +64,9 @@ func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, pr
 }
 
 // ProofPoints implements roles.ProofTableStore.
-func (s *Store) ProofPoints(ctx context.Context, id roles.BatchID, col int, idx []int) ([]bls.G1Affine, error) {
+func (s *Store) ProofPoints(ctx context.Context, id roles.BatchID, col int, idx []int) ([]bls.G1Affine, []fr.Element, error) {
 	out := make([]bls.G1Affine, len(idx))
+	vals := make([]fr.Element, len(idx))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var v []byte
 		if b := tx.Bucket(bProofs); b != nil && col >= 0 && col <= 0xffff {
@@ -65,25 +75,30 @@ func (s *Store) ProofPoints(ctx context.Context, id roles.BatchID, col int, idx 
 		if v == nil {
 			return fmt.Errorf("boltstore: proof table of batch %s column %d: %w", id.Short(), col, roles.ErrNotFound)
 		}
-		if len(v)%g1RawSize != 0 {
+		if len(v)%tableRow != 0 {
 			return fmt.Errorf("boltstore: proof table of %d bytes: %w", len(v), ErrCorrupt)
 		}
-		if err := roles.CheckProofIndexes(idx, len(v)/g1RawSize); err != nil {
+		if err := roles.CheckProofIndexes(idx, len(v)/tableRow); err != nil {
 			return err
 		}
 		for k, i := range idx {
-			p, err := g1FromRaw(v[(i-1)*g1RawSize : i*g1RawSize])
+			row := v[(i-1)*tableRow : i*tableRow]
+			p, err := g1FromRaw(row[:g1RawSize])
 			if err != nil {
 				return fmt.Errorf("boltstore: proof table of batch %s column %d: %w", id.Short(), col, err)
 			}
-			out[k] = p
+			x, err := fr.BigEndian.Element((*[fr.Bytes]byte)(row[g1RawSize:]))
+			if err != nil {
+				return fmt.Errorf("boltstore: proof table of batch %s column %d: value %d not below r: %w", id.Short(), col, i, ErrCorrupt)
+			}
+			out[k], vals[k] = p, x
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, vals, nil
 }
 
 // ProofTables implements roles.ProofTableStore.

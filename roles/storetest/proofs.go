@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/roles"
@@ -29,15 +30,28 @@ func asProofStore(t *testing.T, s roles.ServerStore) roles.ProofTableStore {
 	return p
 }
 
-// randomTable returns rows random points, the identity at position skip.
-func randomTable(t *testing.T, rows, skip int) []bls.G1Affine {
-	tab := make([]bls.G1Affine, rows)
-	for i := range tab {
+// table is a proof table: points and values.
+type table struct {
+	p []bls.G1Affine
+	v []fr.Element
+}
+
+// randomTable returns rows random points and values, the identity at
+// position skip.
+func randomTable(t *testing.T, rows, skip int) table {
+	tab := table{p: make([]bls.G1Affine, rows), v: make([]fr.Element, rows)}
+	for i := range tab.p {
 		if i != skip {
-			tab[i] = RandomG1(t)
+			tab.p[i] = RandomG1(t)
 		}
+		tab.v[i] = RandomScalar(t)
 	}
 	return tab
+}
+
+// put stores a copy of a table.
+func (tab table) put(ctx context.Context, s roles.ProofTableStore, id roles.BatchID, col int) error {
+	return s.PutProofTable(ctx, id, col, append([]bls.G1Affine(nil), tab.p...), append([]fr.Element(nil), tab.v...))
 }
 
 func proofTables(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
@@ -47,33 +61,35 @@ func proofTables(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
 	require.NoError(t, err)
 	require.Empty(t, cols)
 	require.Zero(t, size)
-	_, err = s.ProofPoints(bg, b.ID, 0, []int{1})
+	_, _, err = s.ProofPoints(bg, b.ID, 0, []int{1})
 	require.ErrorIs(t, err, roles.ErrNotFound)
 
-	tabs := map[int][]bls.G1Affine{0: randomTable(t, 8, 3), 2: randomTable(t, 8, -1)} // 2: the timestamps
+	tabs := map[int]table{0: randomTable(t, 8, 3), 2: randomTable(t, 8, -1)} // 2: the timestamps
 	for c, tab := range tabs {
-		require.NoError(t, s.PutProofTable(bg, b.ID, c, append([]bls.G1Affine(nil), tab...)))
+		require.NoError(t, tab.put(bg, s, b.ID, c))
 	}
 	cols, size, err = s.ProofTables(bg, b.ID)
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 2}, cols)
 	require.Positive(t, size)
-	_, err = s.ProofPoints(bg, b.ID, 1, []int{1})
+	_, _, err = s.ProofPoints(bg, b.ID, 1, []int{1})
 	require.ErrorIs(t, err, roles.ErrNotFound, "column 1 has no table")
 	for c, tab := range tabs {
 		idx := []int{8, 1, 4, 4, 5}
-		got, err := s.ProofPoints(bg, b.ID, c, idx)
+		got, vals, err := s.ProofPoints(bg, b.ID, c, idx)
 		require.NoError(t, err)
 		for k, i := range idx {
-			require.True(t, got[k].Equal(&tab[i-1]), "column %d P_%d", c, i)
+			require.True(t, got[k].Equal(&tab.p[i-1]), "column %d P_%d", c, i)
+			require.True(t, vals[k].Equal(&tab.v[i-1]), "column %d V_%d", c, i)
 		}
 	}
 	// Replacing a table.
 	repl := randomTable(t, 8, -1)
-	require.NoError(t, s.PutProofTable(bg, b.ID, 0, repl))
-	got, err := s.ProofPoints(bg, b.ID, 0, []int{2})
+	require.NoError(t, repl.put(bg, s, b.ID, 0))
+	got, vals, err := s.ProofPoints(bg, b.ID, 0, []int{2})
 	require.NoError(t, err)
-	require.True(t, got[0].Equal(&repl[1]))
+	require.True(t, got[0].Equal(&repl.p[1]))
+	require.True(t, vals[0].Equal(&repl.v[1]))
 	// Tables of another batch are separate.
 	other := NewBatch(t, "s", 2, 0, 4, 1)
 	put(t, ss, other)
@@ -84,22 +100,25 @@ func proofTables(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
 
 func proofTablesRefused(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
 	b := NewBatch(t, "s", 1, 0, 8, 2)
-	require.ErrorIs(t, s.PutProofTable(bg, b.ID, 0, randomTable(t, 8, -1)), roles.ErrUnknownBatch, "batch not stored")
+	require.ErrorIs(t, randomTable(t, 8, -1).put(bg, s, b.ID, 0), roles.ErrUnknownBatch, "batch not stored")
 	_, _, err := s.ProofTables(bg, b.ID)
 	require.ErrorIs(t, err, roles.ErrUnknownBatch)
 	put(t, ss, b)
-	require.ErrorIs(t, s.PutProofTable(bg, b.ID, 3, randomTable(t, 8, -1)), roles.ErrInvalidInput, "column past the timestamps")
-	require.ErrorIs(t, s.PutProofTable(bg, b.ID, -1, randomTable(t, 8, -1)), roles.ErrInvalidInput, "negative column")
-	require.ErrorIs(t, s.PutProofTable(bg, b.ID, 0, randomTable(t, 7, -1)), roles.ErrInvalidInput, "one point short")
+	require.ErrorIs(t, randomTable(t, 8, -1).put(bg, s, b.ID, 3), roles.ErrInvalidInput, "column past the timestamps")
+	require.ErrorIs(t, randomTable(t, 8, -1).put(bg, s, b.ID, -1), roles.ErrInvalidInput, "negative column")
+	require.ErrorIs(t, randomTable(t, 7, -1).put(bg, s, b.ID, 0), roles.ErrInvalidInput, "one row short")
+	short := randomTable(t, 8, -1)
+	short.v = short.v[:7]
+	require.ErrorIs(t, short.put(bg, s, b.ID, 0), roles.ErrInvalidInput, "one value short")
 	cols, _, err := s.ProofTables(bg, b.ID)
 	require.NoError(t, err)
 	require.Empty(t, cols, "a refused table is not stored")
-	require.NoError(t, s.PutProofTable(bg, b.ID, 1, randomTable(t, 8, -1)))
+	require.NoError(t, randomTable(t, 8, -1).put(bg, s, b.ID, 1))
 	for _, idx := range [][]int{{0}, {9}, {1, -2}} {
-		_, err := s.ProofPoints(bg, b.ID, 1, idx)
+		_, _, err := s.ProofPoints(bg, b.ID, 1, idx)
 		require.ErrorIs(t, err, roles.ErrInvalidInput, "%v", idx)
 	}
-	_, err = s.ProofPoints(bg, b.ID, -1, []int{1})
+	_, _, err = s.ProofPoints(bg, b.ID, -1, []int{1})
 	require.ErrorIs(t, err, roles.ErrNotFound)
 }
 
@@ -109,14 +128,14 @@ func proofTablesClosed(t *testing.T, s roles.ProofTableStore, ss roles.ServerSto
 	tab := randomTable(t, 4, -1)
 	ctx, cancel := context.WithCancel(bg)
 	cancel()
-	require.ErrorIs(t, s.PutProofTable(ctx, b.ID, 0, tab), context.Canceled)
-	_, err := s.ProofPoints(ctx, b.ID, 0, []int{1})
+	require.ErrorIs(t, tab.put(ctx, s, b.ID, 0), context.Canceled)
+	_, _, err := s.ProofPoints(ctx, b.ID, 0, []int{1})
 	require.ErrorIs(t, err, context.Canceled)
 	_, _, err = s.ProofTables(ctx, b.ID)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NoError(t, ss.Close())
-	require.ErrorIs(t, s.PutProofTable(bg, b.ID, 0, tab), roles.ErrClosed)
-	_, err = s.ProofPoints(bg, b.ID, 0, []int{1})
+	require.ErrorIs(t, tab.put(bg, s, b.ID, 0), roles.ErrClosed)
+	_, _, err = s.ProofPoints(bg, b.ID, 0, []int{1})
 	require.ErrorIs(t, err, roles.ErrClosed)
 	_, _, err = s.ProofTables(bg, b.ID)
 	require.ErrorIs(t, err, roles.ErrClosed)
