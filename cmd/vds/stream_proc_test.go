@@ -107,6 +107,11 @@ func (c *streamCLI) json(v any, args ...string) {
 func (c *streamCLI) list() listJSON {
 	var l listJSON
 	c.json(&l, "list")
+	for i := range l.Batches {
+		// Proof tables are computed in the background: not part of what
+		// the comparisons of this test look at.
+		l.Batches[i].ProofColumns, l.Batches[i].ProofBytesColumn = 0, 0
+	}
 	return l
 }
 
