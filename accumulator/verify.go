@@ -1,10 +1,12 @@
 package accumulator
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
@@ -98,4 +100,68 @@ func Verify(pk *bls.G2Affine, f *bls.G1Affine, y *fr.Element, w *Witness) error 
 		return fmt.Errorf("accumulator: verify: epoch %d: %w", w.Epoch, ErrBadProof)
 	}
 	return nil
+}
+
+// AggregateTerms returns the G1 points A, B of one equation that holds,
+// except with probability 2⁻¹²⁸ over the random coefficients it draws,
+// exactly when the non-membership equation of every (ys[i], ws[i]) holds
+// against the same accumulator value f (SPEC §11.4):
+//
+//	A = Σ rᵢ·wᵢ,  B = Σ rᵢyᵢ·wᵢ − (Σ rᵢuᵢ)·g − (Σ rᵢ)·f,  e(A, P)·e(B, ĝ) = 1.
+//
+// It costs two multi-exponentiations of len(ws) points instead of a joint
+// scalar multiplication per witness. Each witness is checked as by
+// [TermsNoAccumulatorCheck] (u ≠ 0, w on the curve and in the subgroup); the
+// first failure is returned with its index. f must have been checked by
+// the caller.
+func AggregateTerms(f *bls.G1Affine, ys []fr.Element, ws []Witness) (A bls.G1Affine, B bls.G1Jac, bad int, err error) {
+	if f == nil || len(ys) != len(ws) || len(ws) == 0 {
+		return A, B, -1, fmt.Errorf("accumulator: aggregate: %d elements, %d witnesses: %w", len(ys), len(ws), ErrInvalidInput)
+	}
+	if f.IsInfinity() {
+		return A, B, -1, fmt.Errorf("accumulator: aggregate: accumulator value: %w", ErrIdentity)
+	}
+	points := make([]bls.G1Affine, len(ws))
+	r := make([]fr.Element, len(ws))
+	ry := make([]fr.Element, len(ws))
+	var sumR, sumRU, t fr.Element
+	var buf [16]byte
+	for i := range ws {
+		w := &ws[i]
+		switch {
+		case w.U.IsZero():
+			return A, B, i, fmt.Errorf("accumulator: witness check: u = 0 (membership witness): %w", ErrRevoked)
+		case !w.W.IsOnCurve() || !w.W.IsInSubGroup():
+			return A, B, i, fmt.Errorf("accumulator: witness check: witness point: %w", ErrInvalidPoint)
+		}
+		if _, err := rand.Read(buf[:]); err != nil {
+			return A, B, -1, fmt.Errorf("accumulator: randomness: %w", err)
+		}
+		buf[0] |= 0x80 // never zero
+		r[i].SetBytes(buf[:])
+		points[i] = w.W
+		ry[i].Mul(&r[i], &ys[i])
+		sumR.Add(&sumR, &r[i])
+		t.Mul(&r[i], &w.U)
+		sumRU.Add(&sumRU, &t)
+	}
+	if _, err := A.MultiExp(points, r, ecc.MultiExpConfig{}); err != nil {
+		return A, B, -1, err
+	}
+	if _, err := B.MultiExp(points, ry, ecc.MultiExpConfig{}); err != nil {
+		return A, B, -1, err
+	}
+	// B −= (Σ rᵢuᵢ)·g + (Σ rᵢ)·f
+	var negRU, negR big.Int
+	sumRU.Neg(&sumRU)
+	sumR.Neg(&sumR)
+	sumRU.BigInt(&negRU)
+	sumR.BigInt(&negR)
+	var tg, tf bls.G1Jac
+	tg.ScalarMultiplicationBase(&negRU)
+	tf.FromAffine(f)
+	tf.ScalarMultiplication(&tf, &negR)
+	B.AddAssign(&tg)
+	B.AddAssign(&tf)
+	return A, B, -1, nil
 }

@@ -531,6 +531,9 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 	// Per column, each batch's exact sum with its scale; added up at the
 	// largest scale, so batches stored with different scales add exactly.
 	sums := make([][]Value, len(q.Columns))
+	var ys []fr.Element // the parts' accumulator elements and witnesses
+	var ws []accumulator.Witness
+	var ids []BatchID
 	groups := map[int]*commitment.ColumnTerm{} // interior batches by length
 	var order []int
 	var edgeCols []commitment.ColumnTerm
@@ -553,19 +556,11 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 		if len(part.Values) != len(cols) {
 			return nil, fmt.Errorf("vds: %d values for %d columns in part %d: %w", len(part.Values), len(cols), i, ErrBadProof)
 		}
-		// Not revoked at the state's epoch.
-		y := id.Element()
-		wit := accumulator.Witness{W: bls.G1Affine(part.Witness.W), U: fr.Element(part.Witness.U), Epoch: st.State.Epoch}
-		aw, bw, err := accumulator.TermsNoAccumulatorCheck(&f, &y, &wit)
-		if err != nil {
-			if errors.Is(err, ErrRevoked) {
-				return nil, fmt.Errorf("vds: batch %s: non-membership witness with u = 0: %w", id.Short(), err)
-			}
-			return nil, fmt.Errorf("vds: witness of batch %s: %w", id.Short(), err)
-		}
-		b.Equation()
-		b.PairFixed(&aw, v.accKey)
-		b.PairGenerator(&bw)
+		// Not revoked at the state's epoch: checked for every part at once
+		// below.
+		ys = append(ys, id.Element())
+		ws = append(ws, accumulator.Witness{W: bls.G1Affine(part.Witness.W), U: fr.Element(part.Witness.U), Epoch: st.State.Epoch})
+		ids = append(ids, id)
 
 		xs := make([]fr.Element, len(cols))
 		for c := range cols {
@@ -631,6 +626,20 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 	for _, l := range order {
 		edgeCols = append(edgeCols, *groups[l])
 	}
+	// Every non-membership equation in one: e(Σ rᵢwᵢ, ĝˢ)·e(Σ rᵢ(yᵢwᵢ − uᵢg − f), ĝ) = 1.
+	aw, bw, bad, err := accumulator.AggregateTerms(&f, ys, ws)
+	if err != nil {
+		if bad < 0 {
+			return nil, fmt.Errorf("vds: witnesses: %w", err)
+		}
+		if errors.Is(err, ErrRevoked) {
+			return nil, fmt.Errorf("vds: batch %s: non-membership witness with u = 0: %w", ids[bad].Short(), err)
+		}
+		return nil, fmt.Errorf("vds: witness of batch %s: %w", ids[bad].Short(), err)
+	}
+	b.Equation()
+	b.PairFixed(&aw, v.accKey)
+	b.PairGenerator(&bw)
 	if edge != len(gammas)-len(live) {
 		return nil, fmt.Errorf("vds: %d edge batches, %d coefficients: %w", edge, len(gammas)-len(live), ErrBadProof)
 	}

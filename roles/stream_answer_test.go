@@ -299,6 +299,16 @@ func TestStreamMaliciousServer(t *testing.T) {
 	badProof("a raised value", func(a *roles.StreamAnswer) {
 		a.Parts[2].Values[0] = addScalar(a.Parts[2].Values[0], 1)
 	})
+	// Witnesses: another batch's, or the u = 0 form of a revoked element.
+	badProof("swapped witnesses", func(a *roles.StreamAnswer) {
+		a.Parts[1].Witness, a.Parts[2].Witness = a.Parts[2].Witness, a.Parts[1].Witness
+	})
+	{
+		a := cloneStream(t, honest)
+		a.Parts[2].Witness.U = codec.Scalar{}
+		_, err := r.l.Verifier.VerifyStream(ctx, q, a)
+		require.ErrorIs(t, err, roles.ErrRevoked, "u = 0")
+	}
 	// Forged time ranges of entries.
 	incomplete("forged t1", func(a *roles.StreamAnswer) { a.Proof.Run[0].T1 = 999 })
 	incomplete("forged t0", func(a *roles.StreamAnswer) { a.Proof.Run[2].T0++ })
