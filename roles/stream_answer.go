@@ -671,3 +671,48 @@ func addScaled(vs []Value) Value {
 	}
 	return Value{Int: total, Scale: scale}
 }
+
+// StreamAnswerer answers stream and batch queries: a StorageServer, or a
+// transport client of one.
+type StreamAnswerer interface {
+	AnswerStream(ctx context.Context, q *StreamQuery) (*StreamAnswer, error)
+	Answer(ctx context.Context, q *Query) (*Answer, error)
+}
+
+// StreamAuditResult is a verified audit of a stream's time window.
+type StreamAuditResult struct {
+	Stream  string
+	Epoch   uint64
+	Columns []string
+	Batches []StreamEntry // every live batch of the window, each audited
+}
+
+// AuditStream audits a stream range (SPEC §11.4): a verified window query
+// names exactly the live batches of stream over [from, to] (its
+// completeness proof), and each of them is audited (§7) with the auditor's
+// fresh nonce, so that the server shows it still holds every value of every
+// batch of the range. It fails with the first answer that does not verify.
+func (v *Verifier) AuditStream(ctx context.Context, src StreamAnswerer, stream string, from, to uint64, cols []string, nonce []byte) (*StreamAuditResult, error) {
+	q := &StreamQuery{Stream: stream, Kind: QueryWindow, Columns: cols, TimeFrom: from, TimeTo: to}
+	ans, err := src.AnswerStream(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.VerifyStream(ctx, q, ans)
+	if err != nil {
+		return nil, err
+	}
+	out := &StreamAuditResult{Stream: stream, Epoch: res.Epoch, Columns: cols}
+	for _, e := range res.Batches {
+		aq := &Query{Batch: e.Batch, Kind: QueryAudit, Columns: cols, Nonce: nonce}
+		a, err := src.Answer(ctx, aq)
+		if err != nil {
+			return nil, fmt.Errorf("vds: audit of batch %s: %w", e.Batch.Short(), err)
+		}
+		if _, err := v.Verify(ctx, aq, a); err != nil {
+			return nil, fmt.Errorf("vds: audit of batch %s: %w", e.Batch.Short(), err)
+		}
+		out.Batches = append(out.Batches, e)
+	}
+	return out, nil
+}

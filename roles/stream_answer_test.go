@@ -354,3 +354,39 @@ func TestStreamMaliciousServer(t *testing.T) {
 	require.Greater(t, len(after.Parts), len(before.Parts))
 	require.NotEmpty(t, res.Batches)
 }
+
+// lossyServer answers audits of one batch with another batch's data.
+type lossyServer struct {
+	*roles.StorageServer
+	lost, other roles.BatchID
+}
+
+func (s lossyServer) Answer(ctx context.Context, q *roles.Query) (*roles.Answer, error) {
+	if q.Batch != s.lost {
+		return s.StorageServer.Answer(ctx, q)
+	}
+	q2 := *q
+	q2.Batch = s.other
+	a, err := s.StorageServer.Answer(ctx, &q2)
+	if err != nil {
+		return nil, err
+	}
+	a.Query = *q // relabelled: it no longer holds the lost batch's data
+	return a, nil
+}
+
+func TestAuditStream(t *testing.T) {
+	ctx := context.Background()
+	r := newStreamRig(t)
+	rng := mrand.New(mrand.NewPCG(9, 9))
+	for k := range 4 {
+		r.add(t, twoCols("s", 8, uint64(1000*(k+1)), 10, rng))
+	}
+	res, err := r.l.Verifier.AuditStream(ctx, r.l.Server, "s", 1500, 4200, []string{"temp", "load"}, []byte("auditor nonce"))
+	require.NoError(t, err)
+	require.Len(t, res.Batches, 3) // batches 2, 3 and 4 meet the range
+	// A server that lost a batch of the range is caught.
+	lossy := lossyServer{StorageServer: r.l.Server, lost: r.ids[2], other: r.ids[1]}
+	_, err = r.l.Verifier.AuditStream(ctx, lossy, "s", 1500, 4200, []string{"temp"}, []byte("another nonce"))
+	require.ErrorIs(t, err, roles.ErrBadProof)
+}

@@ -202,6 +202,15 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	i := (time.Date(2010, 3, 15, 12, 0, 0, 0, time.UTC).Unix() - jan.Unix()) / 3600
 	require.Equal(t, []string{strconv.FormatInt(temp[i], 10)}, pt.Raw)
 
+	// An audit of a stream range: every live batch of February audited.
+	out = c.ok("audit", "-stream", "paris", "-cols", "temp,dew", "-tfrom", "2010-02-01", "-tto", "2010-03-01")
+	require.Contains(t, out, "verified: audit of stream paris")
+	require.Contains(t, out, "holds its data")
+	var au queryJSON
+	c.json(&au, "audit", "-stream", "paris", "-cols", "temp", "-tfrom", "2010-02-01", "-tto", "2010-03-01")
+	require.Equal(t, "audit", au.Kind)
+	require.NotEmpty(t, au.Batches)
+
 	// Usage errors exit 2, help 0.
 	_, _, code = c.run("query", "-stream", "paris", "-kind", "window", "-cols", "temp", "-tfrom", "2010-02-01")
 	require.Equal(t, exitUsage, code)
