@@ -91,23 +91,7 @@ func runQuery(ctx context.Context, args []string) error {
 	if len(splitList(*cols)) == 0 && *kind != "audit" {
 		return usageErrorf("query: -cols is required")
 	}
-	window := func() (*windowJSON, error) {
-		if *tfrom == "" || *tto == "" {
-			return nil, usageErrorf("query: a window needs -tfrom and -tto")
-		}
-		a, err := spec.parse(*tfrom, false)
-		if err != nil {
-			return nil, inputErrorf("-tfrom: %w", err)
-		}
-		b, err := spec.parse(*tto, true)
-		if err != nil {
-			return nil, inputErrorf("-tto: %w", err)
-		}
-		if a > b {
-			return nil, inputErrorf("the window %s .. %s is empty or reversed", spec.show(a), spec.show(b))
-		}
-		return &windowJSON{From: a, To: b, FromUTC: spec.show(a), ToUTC: spec.show(b)}, nil
-	}
+	window := func() (*windowJSON, error) { return parseWindow(spec, "query", *tfrom, *tto) }
 	switch {
 	case *stream != "" && *batch != "":
 		return usageErrorf("query: give -stream or -batch, not both")
@@ -224,9 +208,6 @@ func runAudit(ctx context.Context, args []string) error {
 		if *batch != "" {
 			return usageErrorf("audit: give -stream or -batch, not both")
 		}
-		if *tfrom == "" || *tto == "" {
-			return usageErrorf("audit: a stream audit needs -tfrom and -tto")
-		}
 		if len(splitList(*cols)) == 0 {
 			return usageErrorf("audit: -cols is required")
 		}
@@ -234,19 +215,11 @@ func runAudit(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		a, err := spec.parse(*tfrom, false)
+		w, err := parseWindow(spec, "audit", *tfrom, *tto)
 		if err != nil {
-			return inputErrorf("-tfrom: %w", err)
+			return err
 		}
-		b, err := spec.parse(*tto, true)
-		if err != nil {
-			return inputErrorf("-tto: %w", err)
-		}
-		if a > b {
-			return inputErrorf("the window %s .. %s is empty or reversed", spec.show(a), spec.show(b))
-		}
-		return auditStream(ctx, c, &roles.StreamQuery{Stream: *stream, Kind: roles.QueryWindow, Columns: splitList(*cols), TimeFrom: a, TimeTo: b},
-			&windowJSON{From: a, To: b, FromUTC: spec.show(a), ToUTC: spec.show(b)}, *asJSON)
+		return auditStream(ctx, c, &roles.StreamQuery{Stream: *stream, Kind: roles.QueryWindow, Columns: splitList(*cols), TimeFrom: w.From, TimeTo: w.To}, w, *asJSON)
 	}
 	id, err := resolveBatch(ctx, c, *batch)
 	if err != nil {
@@ -423,4 +396,24 @@ func auditStream(ctx context.Context, c *common, q *roles.StreamQuery, w *window
 		roles.Display(res.Stream), res.Epoch, plural(len(res.Batches), "live batch", "live batches"), strings.Join(displayAll(q.Columns), ", "))
 	printWindow(w)
 	return nil
+}
+
+// parseWindow resolves -tfrom and -tto into an inclusive window; a missing
+// bound is a usage error of cmd.
+func parseWindow(spec *timeSpec, cmd, tfrom, tto string) (*windowJSON, error) {
+	if tfrom == "" || tto == "" {
+		return nil, usageErrorf("%s: a window needs -tfrom and -tto", cmd)
+	}
+	a, err := spec.parse(tfrom, false)
+	if err != nil {
+		return nil, inputErrorf("-tfrom: %w", err)
+	}
+	b, err := spec.parse(tto, true)
+	if err != nil {
+		return nil, inputErrorf("-tto: %w", err)
+	}
+	if a > b {
+		return nil, inputErrorf("the window %s .. %s is empty or reversed", spec.show(a), spec.show(b))
+	}
+	return &windowJSON{From: a, To: b, FromUTC: spec.show(a), ToUTC: spec.show(b)}, nil
 }
