@@ -545,6 +545,12 @@ func TestLoadRejects(t *testing.T) {
 			_, err := Load(bytes.NewReader(tc.file))
 			require.Error(t, err)
 			require.True(t, errors.Is(err, tc.want), "got %v, want %v", err, tc.want)
+			if errors.Is(tc.want, ErrInvalidCRS) {
+				// Pinning the file's own digest skips the subgroup checks,
+				// never the structure check (SPEC §3).
+				_, err = Load(bytes.NewReader(tc.file), WithPinnedDigest(fileDigestOf(tc.file)))
+				require.ErrorIs(t, err, ErrInvalidCRS, "pinned")
+			}
 		})
 	}
 }

@@ -100,13 +100,23 @@ type LoadOption func(*loadConfig)
 type loadConfig struct {
 	pinned *Digest
 	maxN   int
+	// unchecked skips the subgroup and structure checks; only for
+	// [Contribute], which documents that it does not check its input's final
+	// CRS (its output is checked by [LoadTranscript]).
+	unchecked bool
+}
+
+// loadUnchecked is the internal option of [Contribute]: the file's own digest
+// is pinned and neither subgroup membership nor structure is checked.
+func loadUnchecked(d Digest) LoadOption {
+	return func(c *loadConfig) { c.pinned = &d; c.unchecked = true }
 }
 
 // WithPinnedDigest makes Load refuse any CRS whose digest differs from d
 // (with [ErrCRSMismatch]). A file that matches was generated or checked by
 // someone the caller trusts, so its points are only checked to be on the
-// curve, not in the subgroup, and the structure check is skipped: at
-// n = 65536 that saves seconds.
+// curve, not in the subgroup (at n = 65536 that saves seconds); the structure
+// check of [CRS.Validate] runs whatever the pin (SPEC §3).
 func WithPinnedDigest(d Digest) LoadOption {
 	return func(c *loadConfig) { c.pinned = &d }
 }
@@ -133,8 +143,8 @@ func (e *MismatchError) Unwrap() error { return ErrCRSMismatch }
 // Load reads a CRS file written by [CRS.WriteTo] (SPEC §3). It checks the
 // format, the digest, that every point is a canonical compressed encoding of
 // a point on the curve other than the identity and — unless the digest
-// equals a pinned one — in the prime-order subgroup, and then the structure
-// of the whole CRS ([CRS.Validate]).
+// equals a pinned one — in the prime-order subgroup, and then, always, the
+// structure of the whole CRS ([CRS.Validate]).
 func Load(r io.Reader, opts ...LoadOption) (*CRS, error) {
 	cfg := loadConfig{maxN: MaxN}
 	for _, o := range opts {
@@ -190,10 +200,11 @@ func Load(r io.Reader, opts ...LoadOption) (*CRS, error) {
 		enc:    body,
 	}
 	c.pk = ProverKey{n: n, g1: c.g1, g2: c.g2, digest: c.digest}
-	if check {
-		if err := c.Validate(); err != nil {
-			return nil, fmt.Errorf("commitment: load CRS: %w", err)
-		}
+	if cfg.unchecked {
+		return c, nil
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("commitment: load CRS: %w", err)
 	}
 	return c, nil
 }
