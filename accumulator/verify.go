@@ -165,3 +165,43 @@ func AggregateTerms(f *bls.G1Affine, ys []fr.Element, ws []Witness) (A bls.G1Aff
 	B.AddAssign(&tf)
 	return A, B, -1, nil
 }
+
+// CheckStep checks that fNext is fPrev with x accumulated under the owner's
+// public key pk = s·ĝ (SPEC §6): f_E = (x_E + s)·f_{E−1}, evaluated without
+// the secret as e(f_E, ĝ) = e(f_{E−1}, x_E·ĝ + P), that is the single check
+// e(f_E − x_E·f_{E−1}, ĝ)·e(−f_{E−1}, P) = 1. A verifier runs it on every
+// signed state it links to the one it holds, so that a chain of states is a
+// chain of accumulations whatever the signer did.
+//
+// It returns an error wrapping ErrBadProof if the relation fails,
+// ErrIdentity if a value is the identity, ErrInvalidPoint if a point is off
+// the curve or outside the prime-order subgroup, and ErrInvalidInput on a
+// nil argument.
+func CheckStep(pk *bls.G2Affine, fPrev, fNext *bls.G1Affine, x *fr.Element) error {
+	switch {
+	case pk == nil || fPrev == nil || fNext == nil || x == nil:
+		return fmt.Errorf("accumulator: step check: nil argument: %w", ErrInvalidInput)
+	case pk.IsInfinity() || fPrev.IsInfinity() || fNext.IsInfinity():
+		return fmt.Errorf("accumulator: step check: %w", ErrIdentity)
+	case !pk.IsOnCurve() || !pk.IsInSubGroup() || !fPrev.IsOnCurve() || !fPrev.IsInSubGroup() || !fNext.IsOnCurve() || !fNext.IsInSubGroup():
+		return fmt.Errorf("accumulator: step check: %w", ErrInvalidPoint)
+	}
+	var a, xf bls.G1Jac
+	a.FromAffine(fNext)
+	var xb big.Int
+	xf.FromAffine(fPrev)
+	xf.ScalarMultiplication(&xf, x.BigInt(&xb))
+	a.SubAssign(&xf)
+	var p [2]bls.G1Affine
+	p[0].FromJacobian(&a)
+	p[1].Neg(fPrev)
+	_, _, _, g2 := bls.Generators()
+	ok, err := bls.PairingCheck(p[:], []bls.G2Affine{g2, *pk})
+	if err != nil {
+		return fmt.Errorf("accumulator: step check: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("accumulator: f_E is not (x_E + s)·f_{E−1}: %w", ErrBadProof)
+	}
+	return nil
+}

@@ -1049,6 +1049,40 @@ func TestMaliciousServer(t *testing.T) {
 			// The genuine state is then accepted.
 			require.NoError(t, v0.AcceptState(ctx, st1), c.name)
 		}
+		// States the owner's key signed but whose accumulator is not what
+		// the chain implies (SPEC §6, issue 9 decision D8(b)): the verifier
+		// checks f_0 = g and f_1 = (x_1 + s)·f_0, not only the signature.
+		resign := func(s *roles.SignedState) *roles.SignedState {
+			sig, err := signer.Sign(ctx, stateMsg(t, s))
+			require.NoError(t, err)
+			s.Sig = sig
+			return s
+		}
+		stepped := resign(func() *roles.SignedState {
+			s := cloneState(t, st1)
+			s.State.Acc = addG1(s.State.Acc, g1Gen()) // f_1 + g: a signed, wrong step
+			return s
+		}())
+		v0 := r.freshVerifier(t, st0)
+		requireErrIs(t, v0.AcceptState(ctx, stepped), roles.ErrBadProof)
+		require.EqualValues(t, 0, v0.State().State.Epoch)
+		require.NoError(t, v0.AcceptState(ctx, st1))
+		badZero := resign(func() *roles.SignedState {
+			s := cloneState(t, st0)
+			s.State.Acc = addG1(s.State.Acc, g1Gen()) // f_0 = 2g
+			return s
+		}())
+		_, err = roles.NewVerifier(r.l.CRS.VerifierKey(), r.keys, roles.WithInitialState(badZero))
+		requireErrIs(t, err, roles.ErrInvalidInput)
+		requireErrIs(t, r.freshVerifier(t, st0).AcceptState(ctx, badZero), roles.ErrInvalidInput)
+		badPrev := resign(func() *roles.SignedState {
+			s := cloneState(t, st0)
+			s.State.Prev[0] = 1 // epoch 0 names a previous state
+			return s
+		}())
+		_, err = roles.NewVerifier(r.l.CRS.VerifierKey(), r.keys, roles.WithInitialState(badPrev))
+		requireErrIs(t, err, roles.ErrInvalidInput)
+
 		// A bad signature on a re-issue of the held state is refused too
 		// (a verifier must not take a forged fresher issued_at).
 		v1 := r.freshVerifier(t, st1)

@@ -227,10 +227,13 @@ func windowRows(times []uint64, from, to uint64) (first, last uint32) {
 	return uint32(i0 + 1), uint32(i1)
 }
 
-// checkWindow checks the boundary timestamps of a time-window answer
-// against the window (SPEC §7): the selected rows are exactly those with
-// from ≤ t ≤ to, given that timestamps increase strictly.
-func checkWindow(first, last uint32, l int, rows []int, times []uint64, from, to uint64) error {
+// checkWindow checks the boundary timestamps of a time-window answer on
+// the batch of header h against the window (SPEC §7): the selected rows are
+// exactly those with from ≤ t ≤ to, given that timestamps increase strictly,
+// and an opened timestamp of the batch's first or last row is the header's
+// t0 or t1 (every opened timestamp lies in [t0, t1]).
+func checkWindow(h *Header, first, last uint32, rows []int, times []uint64, from, to uint64) error {
+	l := int(h.Rows)
 	if first < 1 || int(first) > l+1 || (last != first-1 && (last < first || int(last) > l)) {
 		return fmt.Errorf("window rows %d..%d do not fit %d rows: %w", first, last, l, ErrBadProof)
 	}
@@ -240,6 +243,14 @@ func checkWindow(first, last uint32, l int, rows []int, times []uint64, from, to
 	at := make(map[int]uint64, len(rows))
 	for i, r := range rows {
 		at[r] = times[i]
+		switch {
+		case r == 1 && times[i] != h.FirstTime:
+			return fmt.Errorf("row 1 opens t = %d, the header's t0 is %d: %w", times[i], h.FirstTime, ErrBadProof)
+		case r == l && times[i] != h.LastTime:
+			return fmt.Errorf("row %d opens t = %d, the header's t1 is %d: %w", r, times[i], h.LastTime, ErrBadProof)
+		case times[i] < h.FirstTime || times[i] > h.LastTime:
+			return fmt.Errorf("row %d opens t = %d outside the header's %d..%d: %w", r, times[i], h.FirstTime, h.LastTime, ErrBadProof)
+		}
 	}
 	for i := 1; i < len(rows); i++ {
 		if times[i] <= times[i-1] {

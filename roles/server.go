@@ -152,6 +152,15 @@ func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) erro
 	if (s.Epoch == 0) != (s.Revoked == nil) {
 		return invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
 	}
+	if s.Epoch == 0 {
+		// The empty accumulator (SPEC §6): f_0 = g and no previous state.
+		if g := accumulator.Initial(); !(*bls.G1Affine)(&s.Acc).Equal(&g) {
+			return invalid("state", "the accumulator value of epoch 0 is not g")
+		}
+		if s.Prev != (Hash{}) {
+			return invalid("state", "the state of epoch 0 names a previous state")
+		}
+	}
 	if r := s.Revoked; r != nil {
 		y := r.Batch.Element()
 		if x := fr.Element(r.X); !x.Equal(&y) {

@@ -579,7 +579,7 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 				return nil, fmt.Errorf("vds: edge batch %s without its rows: %w", id.Short(), ErrBadProof)
 			}
 			rows := BoundaryRows(eg.First, eg.Last, l)
-			if err := checkWindow(eg.First, eg.Last, l, rows, eg.Times, from, to); err != nil {
+			if err := checkWindow(h, eg.First, eg.Last, rows, eg.Times, from, to); err != nil {
 				return nil, fmt.Errorf("vds: edge batch %s: %w", id.Short(), err)
 			}
 			tw, tx := windowWeights(id, rows, eg.Times)

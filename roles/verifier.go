@@ -304,6 +304,13 @@ func (v *Verifier) linkLocked(st *SignedState, d Hash) error {
 		case st.State.Prev != v.digest:
 			return fmt.Errorf("vds: state of epoch %d does not link to the held state: %w", e, ErrBadSignature)
 		}
+		// f_E = (x_E + s)·f_{E−1} (SPEC §6): the chain is a chain of
+		// accumulations, not only of signatures.
+		pk, prev, next := bls.G2Affine(v.owner.Accumulator), bls.G1Affine(v.state.State.Acc), bls.G1Affine(st.State.Acc)
+		x := fr.Element(st.State.Revoked.X)
+		if err := accumulator.CheckStep(&pk, &prev, &next, &x); err != nil {
+			return fmt.Errorf("vds: state of epoch %d: %w", e, err)
+		}
 	}
 	s := *st
 	v.state, v.digest = &s, d
@@ -733,7 +740,7 @@ func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commit
 		}
 		first, last = tw.First, tw.Last
 		rows := BoundaryRows(first, last, l)
-		if err := checkWindow(first, last, l, rows, tw.Times, q.TimeFrom, q.TimeTo); err != nil {
+		if err := checkWindow(h, first, last, rows, tw.Times, q.TimeFrom, q.TimeTo); err != nil {
 			return nil, fmt.Errorf("vds: %w", err)
 		}
 		w, x := windowWeights(id, rows, tw.Times)
