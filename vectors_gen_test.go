@@ -23,6 +23,7 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/hash"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/transport"
 )
@@ -530,6 +531,12 @@ func generateVectors() vectorFiles {
 	h3, s2 := must2(g.owner.Update(ctx, b3.id, nb))
 	b3v1 := g.record("sensor-3v1", nb, h3)
 	now2 := s2.IssuedAt + 1000
+	if c := *s1; true {
+		signState(g.signKey, &c)
+		if !bytes.Equal(c.Sig, s1.Sig) {
+			panic("signState does not sign as the owner does")
+		}
+	}
 	chain := held(s0, s1, s2)
 
 	// Other parties: a second owner, a second CRS.
@@ -840,6 +847,62 @@ func generateVectors() vectorFiles {
 		streamReq(staleQ, staleAns), errWith("stale_state"))
 	_ = oldHead
 
+	// D8(a): a header whose t0/t1 are not the batch's edge timestamps,
+	// validly signed, answered by a server that stores it as is.
+	{
+		h := b0.hdr.Header
+		h.FirstTime, h.LastTime = t[0]-1, t[15]+1
+		sh := resign(g.signKey, &h)
+		id := must(h.Digest())
+		stored := must(g.sstore.Batch(ctx, b0.id))
+		st2 := roles.NewMemoryServerStore()
+		srv2 := must(roles.NewStorageServer(g.crs, g.keys, st2, roles.WithoutPrecompute()))
+		for _, st := range []*roles.SignedState{s0, s1, s2} {
+			if err := srv2.ApplyState(ctx, st); err != nil {
+				panic(err)
+			}
+		}
+		if err := st2.PutBatch(ctx, &roles.StoredBatch{ID: id, Header: sh, Data: stored.Data}); err != nil {
+			panic(err)
+		}
+		for _, w := range []struct {
+			name, desc string
+			from, to   uint64
+		}{
+			{"first", "row 1 opens t = t_1 but the header says t0 = t_1 − 1", windows[1].from, windows[1].to},
+			{"last", "row 16 opens t = t_16 but the header says t1 = t_16 + 1", windows[2].from, windows[2].to},
+		} {
+			q := roles.Query{Batch: id, Kind: roles.QueryWindow, Columns: cols2, TimeFrom: w.from, TimeTo: w.to}
+			a := must(srv2.Answer(ctx, &q))
+			g.add("window/tampered/header-"+w.name+"-time", "window", "verify_time_proofs", "a window reaching the batch's "+w.name+" row, on sensor-0's data under a validly signed header whose t0 and t1 lie one millisecond outside its timestamps (every opening is honest): "+w.desc, chain, now2, verifyReq(q, a), errWith("bad_proof"))
+		}
+	}
+
+	// Encoding and input errors.
+	{
+		hdrItem := g1Item(&point.Header.Header.Commits[0])
+		g.add("point/tampered/commitment-identity", "point", "verify_dc_query", "point/honest with the header's first commitment replaced by the G1 identity (decoding refuses it before the signature is checked)", chain, now2,
+			replaceOnce(honestPoint, hdrItem, identityG1), errWith("identity"))
+		uk := slices.Clone(honestPoint)
+		if uk[0] != 0xa2 {
+			panic("VerifyRequest is not a map of 2 pairs")
+		}
+		uk[0] = 0xa3
+		uk = append(uk, 0x64, 'z', 'z', 'z', 'z', 0x00)
+		g.add("point/tampered/unknown-field", "point", "verify_dc_query", "point/honest with a third request field \"zzzz\": 0 (keys still in canonical order)", chain, now2, uk, errWith("invalid_encoding"))
+		q := pointQ0
+		q.Row = 17
+		a := clone(point)
+		a.Query = q
+		g.add("point/invalid/row", "point", "verify_dc_query", "a point query of row 17 on a batch of 16 rows (query and answer agree)", chain, now2, verifyReq(q, a), errWith("invalid_input"))
+		g.add("point/invalid/method", "point", "verify_da_audit", "point/honest sent to verify_da_audit", chain, now2, honestPoint, errWith("invalid_input"))
+		q = aQ
+		q.Nonce = make([]byte, 65)
+		a = clone(audit)
+		a.Query = q
+		g.add("audit/invalid/nonce-too-long", "audit", "verify_da_audit", "an audit whose nonce has 65 bytes (limit 64)", chain, now2, verifyReq(q, a), errWith("invalid_input"))
+	}
+
 	// States: update_global_pk.
 	stateRes := func(st *roles.SignedState) vExpected {
 		return okWith(vStateResult{Epoch: st.State.Epoch, IAT: st.IssuedAt})
@@ -857,6 +920,24 @@ func generateVectors() vectorFiles {
 		st = *s1
 		st.IssuedAt++
 		g.add("state/tampered/issued-at", "state", "update_global_pk", "epoch 1 with issued_at plus one millisecond (under the signature)", h0, now0+2000, enc(&st), errWith("bad_signature"))
+		st = *s1
+		acc := bls.G1Affine(st.State.Acc)
+		_, _, gen1, _ := bls.Generators()
+		acc.Add(&acc, &gen1)
+		st.State.Acc = codec.G1(acc)
+		signState(g.signKey, &st)
+		g.add("state/tampered/accumulator-step", "state", "update_global_pk", "epoch 1 with f_1 replaced by f_1 + g, validly signed and linked: e(f_1, ĝ) ≠ e(f_0, ĝ^(x_1)·ĝ^s)", h0, now0+2000, enc(&st), errWith("bad_proof"))
+		st = *s1
+		st.State.Revoked = &roles.Revocation{X: s1.State.Revoked.X, Batch: b1.id}
+		signState(g.signKey, &st)
+		g.add("state/tampered/revocation-element", "state", "update_global_pk", "epoch 1 naming sensor-1 as revoked while x_1 is the element of sensor-2, validly signed", h0, now0+2000, enc(&st), errWith("invalid_input"))
+		st = *s0
+		acc = bls.G1Affine(st.State.Acc)
+		acc.Double(&acc)
+		st.State.Acc = codec.G1(acc)
+		st.IssuedAt++
+		signState(g.signKey, &st)
+		g.add("state/tampered/epoch0-accumulator", "state", "update_global_pk", "a later signature of epoch 0 with f_0 = 2·g instead of g, validly signed", h0, now0+2000, enc(&st), errWith("invalid_input"))
 		st = *s1
 		st.Head.Entries++
 		g.add("state/tampered/head", "state", "update_global_pk", "epoch 1 with the stream head's entry count plus one (under the signature)", h0, now0+2000, enc(&st), errWith("bad_signature"))
@@ -906,3 +987,13 @@ func jsonFile(v any) []byte {
 }
 
 func digestBytes(d commitment.Digest) []byte { return d[:] }
+
+// signState signs a state as the owner does (SPEC §6, §11.2):
+// H("vds/v1/state-sig", state digest, u64(issued_at), kid, head root,
+// u64(streams), u64(entries)).
+func signState(key ed25519.PrivateKey, st *roles.SignedState) {
+	d := must(st.State.Digest())
+	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(st.IssuedAt)), []byte(st.KeyID),
+		st.Head.Root[:], hash.U64(st.Head.Streams), hash.U64(st.Head.Entries))
+	st.Sig = ed25519.Sign(key, m[:])
+}
