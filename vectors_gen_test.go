@@ -656,6 +656,14 @@ func generateVectors() vectorFiles {
 		g.add("window/"+w.name, "window", "verify_time_proofs", w.desc, chain, now2, verifyReq(q, a), okWith(expectBatch(b0, &q, 2, nil, nil)))
 	}
 
+	g.message("query/range", "Query", "a range query (case range/honest)", &rangeQ1, nil)
+	g.message("query/weighted", "Query", "a weighted query: weights as a scalar vector (case weighted/honest)", &wQ, nil)
+	g.message("query/audit", "Query", "an audit query with the auditor's nonce (case audit/interactive)", &aQ, nil)
+	g.message("query/window", "Query", "a time-window query (case window/inside)", &windowQs[0], nil)
+	g.message("answer/audit", "Answer", "the answer of case audit/interactive", audit, nil)
+	g.message("answer/window", "Answer", "the answer of case window/inside: boundary rows 3, 4, 11, 12 opened in tw", windowAns[0], nil)
+	g.message("answer/window-empty", "Answer", "the answer of case window/empty-between: no column proof, zero values", windowAns[5], nil)
+
 	// Streams.
 	sq := func(stream string, cols []string, from, to uint64) roles.StreamQuery {
 		return roles.StreamQuery{Stream: stream, Kind: roles.QueryWindow, Columns: cols, TimeFrom: from, TimeTo: to}
