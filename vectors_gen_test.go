@@ -683,12 +683,15 @@ func generateVectors() vectorFiles {
 		{"gap", "a window between two batches: no entry meets it; the run is the two neighbours", sq("sensor", []string{"temp"}, sensorStart+170_000, sensorStart+190_000)},
 		{"aux", "the only batch of stream aux, one column of scale 2", sq("aux", []string{"v"}, 0, sensorStart+100)},
 	}
-	var whole *roles.StreamAnswer
-	var wholeQ roles.StreamQuery
+	var whole, edges *roles.StreamAnswer
+	var wholeQ, edgesQ roles.StreamQuery
 	for _, s := range streams {
 		a := must(g.server.AnswerStream(ctx, &s.q))
-		if s.name == "whole" {
+		switch s.name {
+		case "whole":
 			whole, wholeQ = a, s.q
+		case "edges":
+			edges, edgesQ = a, s.q
 		}
 		es := e2
 		if s.q.Stream != "sensor" {
@@ -727,6 +730,15 @@ func generateVectors() vectorFiles {
 			{Verdict: "error", Error: "bad_proof"}, okItem(expectBatch(b1, &rangeQ1, 2, nil, nil)),
 			okItem(expectBatch(b4, &wQ, 2, ws, nil)), okItem(expectBatch(b0, &aQ, 2, nil, audit)), okItem(expectBatch(b0, &windowQs[0], 2, nil, nil)),
 		}}))
+	{
+		bw := clone(point)
+		bw.Witness.W = codec.G1OrIdentity(*shiftG1((*codec.G1)(&bw.Witness.W)))
+		g.add("many/shared-batch-bad-witness", "many", "verify_many", "a point answer whose witness w is replaced by w + g, with an audit and a window on the same batch carrying the honest witness: only the point item fails", chain, now2,
+			manyReq([]roles.Query{pointQ0, aQ, windowQs[0]}, []*roles.Answer{bw, audit, windowAns[0]}),
+			okWith(vManyResult{Items: []vManyItem{
+				{Verdict: "error", Error: "bad_proof"}, okItem(expectBatch(b0, &aQ, 2, nil, audit)), okItem(expectBatch(b0, &windowQs[0], 2, nil, nil)),
+			}}))
+	}
 	g.add("point/tampered/value", "point", "verify_dc_query", "point/honest with its first value plus one", chain, now2, verifyReq(pointQ0, bad), errWith("bad_proof"))
 
 	bad = clone(rng)
@@ -851,6 +863,14 @@ func generateVectors() vectorFiles {
 		a.Parts[1].Witness.U = codec.Scalar{}
 		g.add("stream/tampered/witness-u-zero", "stream", "verify_stream", "stream/whole with the second part's witness u set to 0", chain, now2, streamReq(wholeQ, a), errWith("revoked"))
 	}
+	{
+		a := clone(edges)
+		if a.Parts[0].Edge == nil {
+			panic("stream/edges: the first part is not an edge")
+		}
+		a.Parts[0].Edge.First++
+		g.add("stream/tampered/edge-rows", "stream", "verify_stream", "stream/edges with the first edge's first selected row moved up by one", chain, now2, streamReq(edgesQ, a), errWith("bad_proof"))
+	}
 	g.add("stream/stale-head", "stream", "verify_stream", "an honest answer built on an earlier signature of epoch 0 (before sensor-4 was ingested), for a verifier holding the later one", h0, now0,
 		streamReq(staleQ, staleAns), errWith("stale_state"))
 	_ = oldHead
@@ -949,6 +969,19 @@ func generateVectors() vectorFiles {
 		st = *s1
 		st.Head.Entries++
 		g.add("state/tampered/head", "state", "update_global_pk", "epoch 1 with the stream head's entry count plus one (under the signature)", h0, now0+2000, enc(&st), errWith("bad_signature"))
+	}
+
+	// Last: a later signature of epoch 2 (the owner's heartbeat), which a
+	// stream answer may carry.
+	g.clk.tick()
+	s2r := must(g.owner.Refresh(ctx))
+	{
+		a := must(g.server.AnswerStream(ctx, &edgesQ))
+		if a.State.IssuedAt != s2r.IssuedAt {
+			panic("the server did not answer on the refreshed state")
+		}
+		g.add("stream/later-signature", "stream", "verify_stream", "stream/edges answered on a later signature of epoch 2 (a heartbeat) than the verifier holds: the verifier takes it as its latest", chain, s2r.IssuedAt+1000,
+			streamReq(edgesQ, a), okWith(g.expectStream(&edgesQ, s2r, e2)))
 	}
 
 	// The files.
