@@ -50,7 +50,9 @@ type ownerConfig struct {
 func WithSigner(s Signer) OwnerOption { return func(c *ownerConfig) { c.signer = s } }
 
 // WithRandom sets the source of key material and commitment randomness
-// (default crypto/rand.Reader).
+// (default crypto/rand.Reader). Anything but crypto/rand is for tests and
+// test vectors only (testdata/vectors): whoever can replay the source knows
+// the owner's accumulator secret and every commitment's randomness γ.
 func WithRandom(r io.Reader) OwnerOption { return func(c *ownerConfig) { c.rand = r } }
 
 // WithClock sets the clock that stamps states (default time.Now).
