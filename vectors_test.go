@@ -3,6 +3,8 @@ package vds_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -30,6 +32,28 @@ var updateVectors = flag.Bool("update", false, "rewrite testdata/vectors/v<Forma
 // bumping roles.FormatVersion moves them to a new directory.
 var vectorDir = filepath.Join("testdata", "vectors", fmt.Sprintf("v%d", roles.FormatVersion))
 
+// goldenDigests pins the golden vectors of each wire format version: the
+// digest (vectorsDigest) of the files the seed generates. -update rewrites
+// the files but not this table, so a v1 whose bytes change fails here even
+// after -update: a new format gets a new version and a new entry; adding
+// cases to a version changes its entry in a commit that says so.
+var goldenDigests = map[int]string{
+	1: "a6da414d7ca14ae142ca82ab68da74f62b4acc26584d8f8df974ceecc45b1b5b",
+}
+
+// vectorsDigest is SHA-256 over each generated file, in name order, as
+// name ‖ 0x00 ‖ u64be(length) ‖ content.
+func vectorsDigest(files vectorFiles, names []string) string {
+	h := sha256.New()
+	for _, name := range names {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(files[name]))))
+		h.Write(files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // TestGoldenVectors regenerates the golden vectors from their seed and
 // compares them byte for byte with testdata/vectors/v1 (-update rewrites
 // them), then runs every case through a fresh verifier service, as a
@@ -42,6 +66,13 @@ func TestGoldenVectors(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	t.Run("pinned", func(t *testing.T) {
+		want, ok := goldenDigests[roles.FormatVersion]
+		require.True(t, ok, "no pinned digest for format v%d", roles.FormatVersion)
+		if got := vectorsDigest(files, names); got != want {
+			t.Errorf("the generated v%d vectors have digest %s, pinned %s: the wire format changed (bump roles.FormatVersion), or cases were added on purpose (update goldenDigests)", roles.FormatVersion, got, want)
+		}
+	})
 	t.Run("regenerate", func(t *testing.T) {
 		for _, name := range names {
 			path := filepath.Join(vectorDir, name)
