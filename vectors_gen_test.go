@@ -538,6 +538,25 @@ func generateVectors() vectorFiles {
 		}
 	}
 	chain := held(s0, s1, s2)
+	// side stores sensor-0's data under a modified, validly signed header
+	// in a server of its own (bypassing the server's checks), so that its
+	// answers are honest but for the header.
+	side := func(h roles.Header) (*roles.StorageServer, roles.BatchID) {
+		sh := resign(g.signKey, &h)
+		id := must(h.Digest())
+		stored := must(g.sstore.Batch(ctx, b0.id))
+		st := roles.NewMemoryServerStore()
+		srv := must(roles.NewStorageServer(g.crs, g.keys, st, roles.WithoutPrecompute()))
+		for _, s := range []*roles.SignedState{s0, s1, s2} {
+			if err := srv.ApplyState(ctx, s); err != nil {
+				panic(err)
+			}
+		}
+		if err := st.PutBatch(ctx, &roles.StoredBatch{ID: id, Header: sh, Data: stored.Data}); err != nil {
+			panic(err)
+		}
+		return srv, id
+	}
 
 	// Other parties: a second owner, a second CRS.
 	other, otherServer, _, _ := newOwner(ctx, g.crs, g.clk, "other")
@@ -780,13 +799,16 @@ func generateVectors() vectorFiles {
 	{
 		h := b0.hdr.Header
 		h.CRS = roles.Hash(otherCRS.Digest())
-		sh := resign(g.signKey, &h)
-		id := must(h.Digest())
+		srv, id := side(h)
 		q := pointQ0
 		q.Batch = id
-		bad = clone(point)
-		bad.Query, bad.Header = q, sh
-		g.add("point/tampered/header-other-crs", "point", "verify_dc_query", "sensor-0's header with the digest of another CRS, validly signed by the owner (the query names the new digest)", chain, now2, verifyReq(q, bad), errWith("crs_mismatch"))
+		g.add("point/tampered/header-other-crs", "point", "verify_dc_query", "sensor-0's data under its header with the digest of another CRS, validly signed by the owner; the answer is otherwise honest", chain, now2, verifyReq(q, must(srv.Answer(ctx, &q))), errWith("crs_mismatch"))
+		h = b0.hdr.Header
+		h.Columns = slices.Clone(h.Columns)
+		h.Columns[1].Bits = uint8(roles.MaxColumnBits(16) + 1)
+		srv, id = side(h)
+		q.Batch = id
+		g.add("point/tampered/header-bits", "point", "verify_dc_query", fmt.Sprintf("sensor-0's data under its header with column count declaring %d bits (above 253 − 64 − bitlen(16) = %d), validly signed; the answer is otherwise honest", h.Columns[1].Bits, roles.MaxColumnBits(16)), chain, now2, verifyReq(q, must(srv.Answer(ctx, &q))), errWith("invalid_input"))
 	}
 	{
 		q := roles.Query{Batch: otherID, Kind: roles.QueryPoint, Columns: cols2, Row: 5}
@@ -880,19 +902,7 @@ func generateVectors() vectorFiles {
 	{
 		h := b0.hdr.Header
 		h.FirstTime, h.LastTime = t[0]-1, t[15]+1
-		sh := resign(g.signKey, &h)
-		id := must(h.Digest())
-		stored := must(g.sstore.Batch(ctx, b0.id))
-		st2 := roles.NewMemoryServerStore()
-		srv2 := must(roles.NewStorageServer(g.crs, g.keys, st2, roles.WithoutPrecompute()))
-		for _, st := range []*roles.SignedState{s0, s1, s2} {
-			if err := srv2.ApplyState(ctx, st); err != nil {
-				panic(err)
-			}
-		}
-		if err := st2.PutBatch(ctx, &roles.StoredBatch{ID: id, Header: sh, Data: stored.Data}); err != nil {
-			panic(err)
-		}
+		srv2, id := side(h)
 		for _, w := range []struct {
 			name, desc string
 			from, to   uint64
@@ -918,9 +928,32 @@ func generateVectors() vectorFiles {
 		uk[0] = 0xa3
 		uk = append(uk, 0x64, 'z', 'z', 'z', 'z', 0x00)
 		g.add("point/tampered/unknown-field", "point", "verify_dc_query", "point/honest with a third request field \"zzzz\": 0 (keys still in canonical order)", chain, now2, uk, errWith("invalid_encoding"))
+		qb, ab := enc(&pointQ0), enc(point)
+		if !bytes.Equal(honestPoint, slices.Concat([]byte{0xa2, 0x61, 'q'}, qb, []byte{0x63, 'a', 'n', 's'}, ab)) {
+			panic("VerifyRequest is not {q, ans}")
+		}
+		g.add("point/tampered/keys-unsorted", "point", "verify_dc_query", "point/honest with the request's two keys in the other order (\"ans\" before \"q\": not core deterministic)", chain, now2,
+			slices.Concat([]byte{0xa2, 0x63, 'a', 'n', 's'}, ab, []byte{0x61, 'q'}, qb), errWith("non_canonical"))
+		g.add("point/tampered/duplicate-key", "point", "verify_dc_query", "point/honest with the key \"q\" and its query twice", chain, now2,
+			slices.Concat([]byte{0xa3, 0x61, 'q'}, qb, []byte{0x61, 'q'}, qb, []byte{0x63, 'a', 'n', 's'}, ab), errWith("invalid_encoding"))
+		g.add("point/tampered/integer-not-shortest", "point", "verify_dc_query", "point/honest with the answer's epoch 2 written as 0x18 0x02 instead of 0x02", chain, now2,
+			replaceOnce(honestPoint, []byte{0x65, 'e', 'p', 'o', 'c', 'h', 0x02}, []byte{0x65, 'e', 'p', 'o', 'c', 'h', 0x18, 0x02}), errWith("non_canonical"))
+		wa := clone(point)
+		wa.Window = clone(windowAns[0].Window)
+		g.add("point/tampered/window-proof", "point", "verify_dc_query", "point/honest carrying a time-window boundary proof (tw) as well", chain, now2, verifyReq(pointQ0, wa), errWith("bad_proof"))
 		q := pointQ0
-		q.Row = 17
+		q.Columns = []string{"temp", "temp"}
 		a := clone(point)
+		a.Query = q
+		g.add("point/invalid/repeated-column", "point", "verify_dc_query", "a point query naming temp twice (query and answer agree)", chain, now2, verifyReq(q, a), errWith("invalid_input"))
+		q = windowQs[0]
+		q.TimeFrom, q.TimeTo = q.TimeTo, q.TimeFrom
+		a = clone(windowAns[0])
+		a.Query = q
+		g.add("window/invalid/reversed", "window", "verify_time_proofs", "window/inside with from and to swapped (query and answer agree)", chain, now2, verifyReq(q, a), errWith("invalid_input"))
+		q = pointQ0
+		q.Row = 17
+		a = clone(point)
 		a.Query = q
 		g.add("point/invalid/row", "point", "verify_dc_query", "a point query of row 17 on a batch of 16 rows (query and answer agree)", chain, now2, verifyReq(q, a), errWith("invalid_input"))
 		g.add("point/invalid/method", "point", "verify_da_audit", "point/honest sent to verify_da_audit", chain, now2, honestPoint, errWith("invalid_input"))
