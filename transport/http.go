@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -273,14 +274,36 @@ func (c *HTTPClient) Call(ctx context.Context, service, name string, req, resp a
 	}
 }
 
-// errRetry marks a failure worth retrying.
-type errRetry struct{ error }
+// errRetry marks a failure worth retrying, after at least after when the
+// server said so (Retry-After).
+type errRetry struct {
+	error
+	after time.Duration
+}
 
 func (e errRetry) Unwrap() error { return e.error }
 
 func retryable(err error) bool {
 	var r errRetry
 	return errors.As(err, &r)
+}
+
+// maxRetryAfter caps the wait a server's Retry-After can impose on a client.
+const maxRetryAfter = 30 * time.Second
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date;
+// 0 if absent or malformed, at most maxRetryAfter.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseUint(strings.TrimSpace(h), 10, 32); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any) error {
@@ -294,12 +317,12 @@ func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any
 	}
 	res, err := c.hc.Do(hr)
 	if err != nil {
-		return errRetry{unavailable("POST "+url, err)}
+		return errRetry{unavailable("POST "+url, err), 0}
 	}
 	defer res.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(res.Body, int64(codec.DefaultMaxMessageBytes)+1))
 	if err != nil {
-		return errRetry{unavailable("read response", err)}
+		return errRetry{unavailable("read response", err), 0}
 	}
 	if res.StatusCode == http.StatusOK {
 		return c.opts.codec.Unmarshal(out, resp)
@@ -308,12 +331,12 @@ func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any
 	if res.Header.Get("Content-Type") != ContentType || c.opts.codec.Unmarshal(out, &we) != nil {
 		err := unavailable("POST "+url, fmt.Errorf("HTTP %s", res.Status))
 		if res.StatusCode >= 500 {
-			return errRetry{err}
+			return errRetry{err, retryAfter(res.Header.Get("Retry-After"), time.Now())}
 		}
 		return err
 	}
 	if res.StatusCode == http.StatusServiceUnavailable {
-		return errRetry{we.Err()}
+		return errRetry{we.Err(), retryAfter(res.Header.Get("Retry-After"), time.Now())}
 	}
 	return we.Err()
 }
