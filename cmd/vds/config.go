@@ -61,7 +61,7 @@ func newCommon(name string) *common {
 	c.fs.StringVar(&c.dir, "dir", env("VDS_DIR", "vds-data"), "data directory (env VDS_DIR)")
 	c.fs.StringVar(&c.tlsDir, "tls-dir", env("VDS_TLS_DIR", ""), "TLS directory from `vds setup -tls`: servers use TLS with client certificates (mTLS), clients present theirs (env VDS_TLS_DIR)")
 	c.fs.StringVar(&c.owner, "owner", defaultAddr("DO", "5001"), "owner address (env DO_HOST, DO_PORT)")
-	c.fs.StringVar(&c.storage, "storage", defaultAddr("SS", "5002"), "storage server address (env SS_HOST, SS_PORT)")
+	c.fs.StringVar(&c.storage, "storage", env("VDS_STORAGE", defaultAddr("SS", "5002")), "storage server address, or a comma-separated list of replicas sharing one database: calls fail over to the next when one is unreachable (env VDS_STORAGE, or SS_HOST, SS_PORT)")
 	c.fs.StringVar(&c.verifier, "verifier", defaultAddr("VERIFIER", "5003"), "verifier address (env VERIFIER_HOST, VERIFIER_PORT)")
 	c.fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 	c.fs.StringVar(&c.tokenFile, "token-file", env("VDS_TOKEN_FILE", ""), "the owner's bearer token file (env VDS_TOKEN_FILE; default DIR/"+ownerTokenFile+")")
@@ -138,6 +138,46 @@ func (c *common) dial(addr string, opts ...transport.Option) (transport.Transpor
 		opts = append(opts, transport.WithTLS(t))
 	}
 	return transport.Dial(u, opts...)
+}
+
+// dialStorage connects to the storage server: to its one address as dial
+// does, or, given a comma-separated list of replicas (-storage a,b), through
+// a transport.Failover that moves a call to the next replica when one is
+// unreachable. log, if not nil, gets a WARN line per fail-over.
+func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transport.Transport, error) {
+	addrs := transport.SplitAddrs(c.storage)
+	switch len(addrs) {
+	case 0:
+		return nil, usageErrorf("-storage: no address")
+	case 1:
+		return c.dial(addrs[0], opts...)
+	}
+	one := append(append([]transport.Option(nil), opts...), transport.WithRetries(0, 0))
+	ts := make([]transport.Transport, 0, len(addrs))
+	for _, a := range addrs {
+		t, err := c.dial(a, one...)
+		if err != nil {
+			for _, t := range ts {
+				t.Close()
+			}
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	if log != nil {
+		opts = append(opts, transport.WithOnFailover(func(from, to string, err error) {
+			log.Warn("storage replica failed; failing over", "from", from, "to", to, "err", err)
+		}))
+	}
+	return transport.NewFailover(addrs, ts, opts...)
+}
+
+// firstStorage returns the first address of -storage.
+func (c *common) firstStorage() string {
+	if a := transport.SplitAddrs(c.storage); len(a) > 0 {
+		return a[0]
+	}
+	return c.storage
 }
 
 // serverTLS returns the server TLS configuration (mutual TLS) or nil.
