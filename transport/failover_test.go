@@ -150,6 +150,10 @@ func TestFailoverKillFirstReplica(t *testing.T) {
 			for step := range 8 {
 				if step == 3 {
 					a.kill()
+					start := time.Now()
+					_, err := c.storage.LatestState(ctx)
+					require.NoError(t, err)
+					t.Logf("fail-over: the first call after the kill was answered by the second replica in %v", time.Since(start))
 				}
 				sh, err := c.owner.CreateBatch(ctx, batchAt(8, uint64(1000*step)))
 				require.NoError(t, err, "step %d: push", step)
