@@ -17,6 +17,9 @@ const (
 	// DefaultMaxBackoff caps the delay before a Failover tries an address
 	// again within one call.
 	DefaultMaxBackoff = 2 * time.Second
+	// DefaultFailoverDialTimeout is how long DialFailover's HTTP clients
+	// wait for a connection (WithDialTimeout) before moving on.
+	DefaultFailoverDialTimeout = 3 * time.Second
 	// DefaultDownFor is how long a Failover prefers other addresses to one
 	// that failed.
 	DefaultDownFor = 5 * time.Second
@@ -119,11 +122,14 @@ func NewFailover(addrs []string, ts []Transport, opts ...Option) (*Failover, err
 // DialFailover dials every address (as Dial, with opts) and returns a
 // Failover over them. Each address's transport makes one attempt per call;
 // WithRetries sets how many more rounds over the addresses a call may make.
+// HTTP connections time out after DefaultFailoverDialTimeout unless
+// WithDialTimeout says otherwise.
 func DialFailover(addrs []string, opts ...Option) (*Failover, error) {
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("transport: no address: %w", errInvalid)
 	}
-	one := append(append([]Option(nil), opts...), WithRetries(0, 0))
+	one := append([]Option{WithDialTimeout(DefaultFailoverDialTimeout)}, opts...)
+	one = append(one, WithRetries(0, 0))
 	ts := make([]Transport, 0, len(addrs))
 	for _, a := range addrs {
 		t, err := Dial(a, one...)

@@ -26,6 +26,7 @@ const ContentType = "application/cbor"
 type httpOptions struct {
 	tls          *tls.Config
 	timeout      time.Duration // client: per call
+	dialTimeout  time.Duration // client: per connection attempt; 0: net/http's default (30 s)
 	retries      int           // client: attempts after the first, idempotent calls only
 	backoff      time.Duration // client: first retry delay, doubled each time
 	maxBody      int64         // server: request body limit
@@ -58,6 +59,12 @@ func WithTLS(c *tls.Config) Option { return func(o *options) { o.http.tls = c } 
 // WithTimeout bounds each client call (default 2 minutes) when its context
 // has no earlier deadline.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.http.timeout = d } }
+
+// WithDialTimeout bounds how long an HTTP client waits for a TCP
+// connection to be established (default 30 s, net/http's; DialFailover
+// uses DefaultFailoverDialTimeout): the time a client loses to a host that
+// drops packets before it fails over.
+func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.http.dialTimeout = d } }
 
 // WithRetries sets how many times a client retries an idempotent call after
 // a transport failure or an unavailable server (default 3), with
@@ -235,6 +242,9 @@ func NewHTTPClient(baseURL string, opts ...Option) (*HTTPClient, error) {
 		return nil, fmt.Errorf("transport: %q is not an http(s) URL: %w", baseURL, errInvalid)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.http.dialTimeout > 0 {
+		tr.DialContext = (&net.Dialer{Timeout: o.http.dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
 	tr.TLSClientConfig = o.http.tls
 	tr.MaxIdleConnsPerHost = 64
 	tr.Proxy = nil

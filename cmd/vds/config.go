@@ -127,17 +127,26 @@ func (c *common) dialOwner() (transport.Transport, error) {
 // dial connects to a server as a client.
 func (c *common) dial(addr string, opts ...transport.Option) (transport.Transport, error) {
 	u := c.url(addr)
-	if strings.HasPrefix(u, "https://") {
-		if c.tlsDir == "" {
-			return nil, fmt.Errorf("%s needs -tls-dir", u)
-		}
-		t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), filepath.Join(c.tlsDir, "client.pem"), filepath.Join(c.tlsDir, "client-key.pem"))
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, transport.WithTLS(t))
+	o, err := c.tlsOpts(u)
+	if err != nil {
+		return nil, err
 	}
-	return transport.Dial(u, opts...)
+	return transport.Dial(u, append(opts, o...)...)
+}
+
+// tlsOpts returns the client TLS option an https:// URL needs.
+func (c *common) tlsOpts(u string) ([]transport.Option, error) {
+	if !strings.HasPrefix(u, "https://") {
+		return nil, nil
+	}
+	if c.tlsDir == "" {
+		return nil, fmt.Errorf("%s needs -tls-dir", u)
+	}
+	t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), filepath.Join(c.tlsDir, "client.pem"), filepath.Join(c.tlsDir, "client-key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	return []transport.Option{transport.WithTLS(t)}, nil
 }
 
 // dialStorage connects to the storage server: to its one address as dial
@@ -152,24 +161,25 @@ func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transp
 	case 1:
 		return c.dial(addrs[0], opts...)
 	}
-	one := append(append([]transport.Option(nil), opts...), transport.WithRetries(0, 0))
-	ts := make([]transport.Transport, 0, len(addrs))
-	for _, a := range addrs {
-		t, err := c.dial(a, one...)
+	urls := make([]string, len(addrs))
+	var withTLS []transport.Option // the same for every https:// replica
+	for i, a := range addrs {
+		urls[i] = c.url(a)
+		o, err := c.tlsOpts(urls[i])
 		if err != nil {
-			for _, t := range ts {
-				t.Close()
-			}
 			return nil, err
 		}
-		ts = append(ts, t)
+		if withTLS == nil {
+			withTLS = o
+		}
 	}
+	opts = append(opts, withTLS...)
 	if log != nil {
 		opts = append(opts, transport.WithOnFailover(func(from, to string, err error) {
 			log.Warn("storage replica failed; failing over", "from", from, "to", to, "err", err)
 		}))
 	}
-	return transport.NewFailover(addrs, ts, opts...)
+	return transport.DialFailover(urls, opts...)
 }
 
 // firstStorage returns the first address of -storage.
