@@ -235,13 +235,26 @@ func (f *Failover) Call(ctx context.Context, service, method string, req, resp a
 }
 
 // attempt makes one call to address i, within the attempt timeout if any.
+// An attempt that runs out of time while the call's context is live is a
+// transport failure (ErrUnavailable), not the caller's deadline.
 func (f *Failover) attempt(ctx context.Context, i int, service, method string, req, resp any) error {
+	actx := ctx
 	if f.o.attempt > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.o.attempt)
+		actx, cancel = context.WithTimeout(ctx, f.o.attempt)
 		defer cancel()
 	}
-	return f.ts[i].Call(ctx, service, method, req, resp)
+	err := f.ts[i].Call(actx, service, method, req, resp)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && !isRemote(err) {
+		return fmt.Errorf("transport: %s/%s at %s: no answer in time: %w: %w", service, method, f.addrs[i], roles.ErrUnavailable, err)
+	}
+	return err
+}
+
+// isRemote reports whether err came from the other end.
+func isRemote(err error) bool {
+	var re *RemoteError
+	return errors.As(err, &re)
 }
 
 // failoverable reports whether err, returned by an attempt of a call whose
@@ -259,9 +272,6 @@ func failoverable(ctx context.Context, err error) (time.Duration, bool) {
 	var re *RemoteError
 	if errors.As(err, &re) {
 		return 0, re.Code == "unavailable" || re.Code == "closed"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return 0, true // the attempt's own timeout; the call's context is live
 	}
 	return 0, errors.Is(err, roles.ErrUnavailable) && !isTyped(err)
 }

@@ -670,3 +670,44 @@ func TestFailoverPushAppliedThenLost(t *testing.T) {
 	require.EqualValues(t, 2, st.State.Epoch, "one revocation, one update: two epochs")
 	require.True(t, c.owner.InSync())
 }
+
+// TestFailoverAttemptTimeout: a replica that accepts connections and never
+// answers is left after WithAttemptTimeout; the call succeeds on the next
+// one, and the fail-over is reported as ErrUnavailable, not as the
+// caller's deadline.
+func TestFailoverAttemptTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var held sync.WaitGroup
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); ln.Close(); held.Wait() })
+	held.Add(1)
+	go func() {
+		defer held.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held.Add(1)
+			go func() { defer held.Done(); <-stop; c.Close() }() // silent until the test ends
+		}
+	}()
+	live, _ := fakeStorage(t, nil)
+	var got error
+	f, err := transport.DialFailover([]string{"http://" + ln.Addr().String(), live}, transport.WithAttemptTimeout(100*time.Millisecond),
+		transport.WithOnFailover(func(_, _ string, err error) { got = err }))
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = transport.StorageClient{T: f}.ListBatches(context.Background(), "s")
+	require.NoError(t, err)
+	require.ErrorIs(t, got, roles.ErrUnavailable)
+	require.Equal(t, live, f.Current())
+
+	// Alone, the silent replica makes every attempt time out: ErrUnavailable.
+	g, err := transport.DialFailover([]string{"http://" + ln.Addr().String()}, transport.WithAttemptTimeout(20*time.Millisecond), transport.WithRetries(1, time.Millisecond))
+	require.NoError(t, err)
+	defer g.Close()
+	_, err = transport.StorageClient{T: g}.ListBatches(context.Background(), "s")
+	require.ErrorIs(t, err, roles.ErrUnavailable)
+}
