@@ -357,10 +357,12 @@ func (c *HTTPClient) Close() error {
 	return nil
 }
 
-// Idempotent reports whether a method may be retried: every method but the
-// owner's create_batch, revoke_batch, update_batch and refresh (the storage
-// server's mutating methods are idempotent: the same signed input twice is a
-// no-op).
+// Idempotent reports whether a method may be retried, on the same server or
+// (Failover) on another replica: every method but the owner's create_batch,
+// revoke_batch, update_batch and refresh. The storage server's mutating
+// methods are idempotent by the protocol: the same signed input again
+// changes nothing and is answered with success (or ErrRevoked for a batch
+// revoked since, which the owner counts as acknowledged).
 func Idempotent(service, method string) bool {
 	if service != ServiceOwner {
 		return true
