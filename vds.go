@@ -39,6 +39,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/transport"
 )
 
 // Parameters.
@@ -156,6 +157,19 @@ func NewVerifier(crs *CRS, owner OwnerKeys, opts ...roles.VerifierOption) (*Veri
 // mode 0600): an OwnerStore and a ServerStore whose every acknowledged
 // change is fsync'd. Give the owner and the storage server a file each.
 func OpenStore(path string) (*boltstore.Store, error) { return boltstore.Open(path) }
+
+// DialStorage connects to a storage server at addrs ("http://host:5002",
+// "https://…" with transport.WithTLS, "unix:///path"): one address, or
+// several replicas that share one database. With several, each call goes to
+// the replica that answered last and fails over to the next on a connection
+// error or an unavailable server, with jittered backoff, for idempotent
+// calls only — every storage call is, its mutations by the protocol (see
+// transport.Failover; transport.WithOnFailover counts fail-overs). The
+// client is a StorageClient for a DataOwner and a state source for a
+// Verifier (roles.WithStateSource). Close it with c.T.Close().
+func DialStorage(addrs []string, opts ...transport.Option) (transport.StorageClient, error) {
+	return transport.DialStorage(addrs, opts...)
+}
 
 // NewLocal wires an owner, a storage server and a verifier in one process,
 // with in-memory stores.

@@ -88,3 +88,67 @@ func BenchmarkVerifiedQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFailover is the fail-over time a client sees with two storage
+// replicas over HTTP on one store: one health call, by a client that has
+// just called the first replica (its connection is pooled), to
+// "live" — the first replica up (the baseline); "refused" — nothing
+// listens at the first address any more; "killed" — the first replica
+// was shut down after the client's last call (its pooled connection is
+// closed). The difference with "live" is the fail-over's cost: the failed
+// attempt and the move to the second replica.
+func BenchmarkFailover(b *testing.B) {
+	ctx := context.Background()
+	l, _ := rangeSystem(b, 1024, 1)
+	services := []*transport.Service{transport.StorageService(l.Server)}
+	h := transport.NewHTTPHandler(services)
+	second, err := transport.ListenHTTP("127.0.0.1:0", h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = second.Serve(sctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	for _, mode := range []string{"live", "refused", "killed"} {
+		b.Run("to="+mode, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				first, err := transport.ListenHTTP("127.0.0.1:0", h)
+				if err != nil {
+					b.Fatal(err)
+				}
+				fctx, fcancel := context.WithCancel(ctx)
+				fdone := make(chan struct{})
+				go func() { _ = first.Serve(fctx); close(fdone) }()
+				f, err := transport.DialFailover([]string{"http://" + first.Addr(), "http://" + second.Addr()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := transport.StorageClient{T: f}
+				if _, err := c.Health(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if mode != "live" {
+					fcancel()
+					<-fdone
+					if mode == "refused" {
+						f.Close() // no pooled connection: the next call dials
+					}
+				}
+				b.StartTimer()
+				if _, err := c.Health(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if want := map[bool]int{true: 0, false: 1}[mode == "live"]; f.Current() != f.Addrs()[want] {
+					b.Fatalf("%s: the call went to %s", mode, f.Current())
+				}
+				fcancel()
+				<-fdone
+				f.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}

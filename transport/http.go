@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ const ContentType = "application/cbor"
 type httpOptions struct {
 	tls          *tls.Config
 	timeout      time.Duration // client: per call
+	dialTimeout  time.Duration // client: per connection attempt; 0: net/http's default (30 s)
 	retries      int           // client: attempts after the first, idempotent calls only
 	backoff      time.Duration // client: first retry delay, doubled each time
 	maxBody      int64         // server: request body limit
@@ -57,6 +59,12 @@ func WithTLS(c *tls.Config) Option { return func(o *options) { o.http.tls = c } 
 // WithTimeout bounds each client call (default 2 minutes) when its context
 // has no earlier deadline.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.http.timeout = d } }
+
+// WithDialTimeout bounds how long an HTTP client waits for a TCP
+// connection to be established (default 30 s, net/http's; DialFailover
+// uses DefaultFailoverDialTimeout): the time a client loses to a host that
+// drops packets before it fails over.
+func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.http.dialTimeout = d } }
 
 // WithRetries sets how many times a client retries an idempotent call after
 // a transport failure or an unavailable server (default 3), with
@@ -234,6 +242,9 @@ func NewHTTPClient(baseURL string, opts ...Option) (*HTTPClient, error) {
 		return nil, fmt.Errorf("transport: %q is not an http(s) URL: %w", baseURL, errInvalid)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.http.dialTimeout > 0 {
+		tr.DialContext = (&net.Dialer{Timeout: o.http.dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
 	tr.TLSClientConfig = o.http.tls
 	tr.MaxIdleConnsPerHost = 64
 	tr.Proxy = nil
@@ -273,14 +284,36 @@ func (c *HTTPClient) Call(ctx context.Context, service, name string, req, resp a
 	}
 }
 
-// errRetry marks a failure worth retrying.
-type errRetry struct{ error }
+// errRetry marks a failure worth retrying, after at least after when the
+// server said so (Retry-After).
+type errRetry struct {
+	error
+	after time.Duration
+}
 
 func (e errRetry) Unwrap() error { return e.error }
 
 func retryable(err error) bool {
 	var r errRetry
 	return errors.As(err, &r)
+}
+
+// maxRetryAfter caps the wait a server's Retry-After can impose on a client.
+const maxRetryAfter = 30 * time.Second
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date;
+// 0 if absent or malformed, at most maxRetryAfter.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseUint(strings.TrimSpace(h), 10, 32); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any) error {
@@ -294,12 +327,12 @@ func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any
 	}
 	res, err := c.hc.Do(hr)
 	if err != nil {
-		return errRetry{unavailable("POST "+url, err)}
+		return errRetry{unavailable("POST "+url, err), 0}
 	}
 	defer res.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(res.Body, int64(codec.DefaultMaxMessageBytes)+1))
 	if err != nil {
-		return errRetry{unavailable("read response", err)}
+		return errRetry{unavailable("read response", err), 0}
 	}
 	if res.StatusCode == http.StatusOK {
 		return c.opts.codec.Unmarshal(out, resp)
@@ -308,12 +341,12 @@ func (c *HTTPClient) once(ctx context.Context, url string, body []byte, resp any
 	if res.Header.Get("Content-Type") != ContentType || c.opts.codec.Unmarshal(out, &we) != nil {
 		err := unavailable("POST "+url, fmt.Errorf("HTTP %s", res.Status))
 		if res.StatusCode >= 500 {
-			return errRetry{err}
+			return errRetry{err, retryAfter(res.Header.Get("Retry-After"), time.Now())}
 		}
 		return err
 	}
 	if res.StatusCode == http.StatusServiceUnavailable {
-		return errRetry{we.Err()}
+		return errRetry{we.Err(), retryAfter(res.Header.Get("Retry-After"), time.Now())}
 	}
 	return we.Err()
 }
@@ -324,10 +357,12 @@ func (c *HTTPClient) Close() error {
 	return nil
 }
 
-// Idempotent reports whether a method may be retried: every method but the
-// owner's create_batch, revoke_batch, update_batch and refresh (the storage
-// server's mutating methods are idempotent: the same signed input twice is a
-// no-op).
+// Idempotent reports whether a method may be retried, on the same server or
+// (Failover) on another replica: every method but the owner's create_batch,
+// revoke_batch, update_batch and refresh. The storage server's mutating
+// methods are idempotent by the protocol: the same signed input again
+// changes nothing and is answered with success (or ErrRevoked for a batch
+// revoked since, which the owner counts as acknowledged).
 func Idempotent(service, method string) bool {
 	if service != ServiceOwner {
 		return true

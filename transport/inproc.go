@@ -19,6 +19,7 @@ type options struct {
 	token         string     // HTTP client: bearer token
 	maxConcurrent int        // server: requests at once
 	maxInflight   int64      // server: request bytes at once
+	failover      failoverOptions
 }
 
 func buildOptions(opts []Option) options {

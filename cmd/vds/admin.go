@@ -72,7 +72,7 @@ revoked for good: check first with -dry-run.
 	}
 	// The old version's scales are the default: an update keeps them.
 	defaults := map[string]uint8{}
-	if st, err := c.dial(c.storage); err == nil {
+	if st, err := c.dialStorage(nil); err == nil {
 		h, herr := transport.StorageClient{T: st}.Header(ctx, id)
 		st.Close()
 		if herr == nil {
@@ -130,6 +130,8 @@ type stateJSON struct {
 	Owner    ownerStateJSON  `json:"owner"`
 	Storage  serverStateJSON `json:"storage"`
 	Verifier serverStateJSON `json:"verifier"`
+	// Replicas are the storage replicas when -storage names several.
+	Replicas []replicaStateJSON `json:"storage_replicas,omitempty"`
 }
 
 type ownerStateJSON struct {
@@ -140,10 +142,39 @@ type ownerStateJSON struct {
 	Revoked  string `json:"revoked,omitempty"` // the batch this epoch revoked
 }
 
+// replicaStateJSON is one storage replica of -storage a,b.
+type replicaStateJSON struct {
+	Addr string `json:"addr"`
+	serverStateJSON
+}
+
 type serverStateJSON struct {
 	Reachable bool    `json:"reachable"`
 	Epoch     *uint64 `json:"epoch,omitempty"` // absent: no state yet (or unreachable)
 	Error     string  `json:"error,omitempty"`
+}
+
+// serverHealth calls a server's health method: callErr is the call's
+// failure (also in r.Error), dialErr that the address cannot be dialled at
+// all (malformed, TLS without -tls-dir).
+func serverHealth(ctx context.Context, c *common, addr, svc string) (r serverStateJSON, callErr, dialErr error) {
+	t, err := c.dial(addr)
+	if err != nil {
+		return r, nil, err
+	}
+	var h transport.Health
+	err = t.Call(ctx, svc, "health", &transport.Empty{}, &h)
+	t.Close()
+	switch {
+	case err != nil:
+		r.Error = err.Error()
+	case !h.HasEpoch:
+		r.Reachable = true
+	default:
+		e := h.Epoch
+		r.Reachable, r.Epoch = true, &e
+	}
+	return r, err, nil
 }
 
 func runState(ctx context.Context, args []string) error {
@@ -167,28 +198,32 @@ func runState(ctx context.Context, args []string) error {
 	if r := st.State.Revoked; r != nil {
 		out.Owner.Revoked = r.Batch.String()
 	}
-	var down []error
-	for _, s := range []struct {
-		name, addr, svc string
-		out             *serverStateJSON
-	}{{"storage", c.storage, transport.ServiceStorage, &out.Storage}, {"verifier", c.verifier, transport.ServiceVerifier, &out.Verifier}} {
-		t, err := c.dial(s.addr)
-		if err != nil {
-			return err
-		}
-		var h transport.Health
-		err = t.Call(ctx, s.svc, "health", &transport.Empty{}, &h)
-		t.Close()
+	var down, fatal []error
+	probe := func(name, addr, svc string) serverStateJSON {
+		r, err, derr := serverHealth(ctx, c, addr, svc)
 		switch {
+		case derr != nil:
+			fatal = append(fatal, derr)
 		case err != nil:
-			s.out.Error = err.Error()
-			down = append(down, fmt.Errorf("%s: %w", s.name, err))
-		case !h.HasEpoch:
-			s.out.Reachable = true
-		default:
-			e := h.Epoch
-			s.out.Reachable, s.out.Epoch = true, &e
+			down = append(down, fmt.Errorf("%s: %w", name, err))
 		}
+		return r
+	}
+	if addrs := transport.SplitAddrs(c.storage); len(addrs) > 1 {
+		// Replicas: each one's own health; "storage" is the first that answers.
+		for i, a := range addrs {
+			r := replicaStateJSON{Addr: a, serverStateJSON: probe("storage "+a, a, transport.ServiceStorage)}
+			out.Replicas = append(out.Replicas, r)
+			if i == 0 || (!out.Storage.Reachable && r.Reachable) {
+				out.Storage = r.serverStateJSON
+			}
+		}
+	} else {
+		out.Storage = probe("storage", c.storage, transport.ServiceStorage)
+	}
+	out.Verifier = probe("verifier", c.verifier, transport.ServiceVerifier)
+	if len(fatal) > 0 {
+		return fatal[0]
 	}
 	if *asJSON {
 		if err := printJSON(out); err != nil {
@@ -200,10 +235,23 @@ func runState(ctx context.Context, args []string) error {
 	if r := st.State.Revoked; r != nil {
 		fmt.Printf("          epoch %d revoked batch %s\n", st.State.Epoch, r.Batch)
 	}
-	for _, s := range []struct {
+	servers := []struct {
 		name string
 		out  *serverStateJSON
-	}{{"storage", &out.Storage}, {"verifier", &out.Verifier}} {
+	}{{"storage", &out.Storage}, {"verifier", &out.Verifier}}
+	if len(out.Replicas) > 0 {
+		verifier := servers[1]
+		servers = servers[:0]
+		for i := range out.Replicas {
+			r := &out.Replicas[i]
+			servers = append(servers, struct {
+				name string
+				out  *serverStateJSON
+			}{"storage " + safeText(r.Addr), &r.serverStateJSON})
+		}
+		servers = append(servers, verifier)
+	}
+	for _, s := range servers {
 		switch {
 		case !s.out.Reachable:
 			fmt.Printf("%-9s unreachable: %s\n", s.name+":", safeText(s.out.Error))
@@ -231,7 +279,7 @@ func runList(ctx context.Context, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	st, err := c.dial(c.storage)
+	st, err := c.dialStorage(nil)
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func resolveBatch(ctx context.Context, c *common, s string) (roles.BatchID, erro
 	if _, err := hex.DecodeString(s[:len(s)&^1]); err != nil || !isHex(s) {
 		return roles.BatchID{}, inputErrorf("-batch %q: not hexadecimal", s)
 	}
-	st, err := c.dial(c.storage)
+	st, err := c.dialStorage(nil)
 	if err != nil {
 		return roles.BatchID{}, err
 	}

@@ -61,7 +61,7 @@ func newCommon(name string) *common {
 	c.fs.StringVar(&c.dir, "dir", env("VDS_DIR", "vds-data"), "data directory (env VDS_DIR)")
 	c.fs.StringVar(&c.tlsDir, "tls-dir", env("VDS_TLS_DIR", ""), "TLS directory from `vds setup -tls`: servers use TLS with client certificates (mTLS), clients present theirs (env VDS_TLS_DIR)")
 	c.fs.StringVar(&c.owner, "owner", defaultAddr("DO", "5001"), "owner address (env DO_HOST, DO_PORT)")
-	c.fs.StringVar(&c.storage, "storage", defaultAddr("SS", "5002"), "storage server address (env SS_HOST, SS_PORT)")
+	c.fs.StringVar(&c.storage, "storage", env("VDS_STORAGE", defaultAddr("SS", "5002")), "storage server address, or a comma-separated list of replicas sharing one database: calls fail over to the next when one is unreachable (env VDS_STORAGE, or SS_HOST, SS_PORT)")
 	c.fs.StringVar(&c.verifier, "verifier", defaultAddr("VERIFIER", "5003"), "verifier address (env VERIFIER_HOST, VERIFIER_PORT)")
 	c.fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 	c.fs.StringVar(&c.tokenFile, "token-file", env("VDS_TOKEN_FILE", ""), "the owner's bearer token file (env VDS_TOKEN_FILE; default DIR/"+ownerTokenFile+")")
@@ -127,17 +127,67 @@ func (c *common) dialOwner() (transport.Transport, error) {
 // dial connects to a server as a client.
 func (c *common) dial(addr string, opts ...transport.Option) (transport.Transport, error) {
 	u := c.url(addr)
-	if strings.HasPrefix(u, "https://") {
-		if c.tlsDir == "" {
-			return nil, fmt.Errorf("%s needs -tls-dir", u)
-		}
-		t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), filepath.Join(c.tlsDir, "client.pem"), filepath.Join(c.tlsDir, "client-key.pem"))
+	o, err := c.tlsOpts(u)
+	if err != nil {
+		return nil, err
+	}
+	return transport.Dial(u, append(opts, o...)...)
+}
+
+// tlsOpts returns the client TLS option an https:// URL needs.
+func (c *common) tlsOpts(u string) ([]transport.Option, error) {
+	if !strings.HasPrefix(u, "https://") {
+		return nil, nil
+	}
+	if c.tlsDir == "" {
+		return nil, fmt.Errorf("%s needs -tls-dir", u)
+	}
+	t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), filepath.Join(c.tlsDir, "client.pem"), filepath.Join(c.tlsDir, "client-key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	return []transport.Option{transport.WithTLS(t)}, nil
+}
+
+// dialStorage connects to the storage server: to its one address as dial
+// does, or, given a comma-separated list of replicas (-storage a,b), through
+// a transport.Failover that moves a call to the next replica when one is
+// unreachable. log, if not nil, gets a WARN line per fail-over.
+func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transport.Transport, error) {
+	addrs := transport.SplitAddrs(c.storage)
+	switch len(addrs) {
+	case 0:
+		return nil, usageErrorf("-storage: no address")
+	case 1:
+		return c.dial(addrs[0], opts...)
+	}
+	urls := make([]string, len(addrs))
+	var withTLS []transport.Option // the same for every https:// replica
+	for i, a := range addrs {
+		urls[i] = c.url(a)
+		o, err := c.tlsOpts(urls[i])
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, transport.WithTLS(t))
+		if withTLS == nil {
+			withTLS = o
+		}
 	}
-	return transport.Dial(u, opts...)
+	opts = append(opts, withTLS...)
+	if log != nil {
+		opts = append(opts, transport.WithOnFailover(func(from, to string, err error) {
+			log.Warn("storage replica failed; failing over", "from", from, "to", to, "err", err)
+		}))
+	}
+	return transport.DialFailover(urls, opts...)
+}
+
+// firstStorage returns the first address of -storage.
+func (c *common) firstStorage() string {
+	if a := transport.SplitAddrs(c.storage); len(a) > 0 {
+		return a[0]
+	}
+	return c.storage
 }
 
 // serverTLS returns the server TLS configuration (mutual TLS) or nil.

@@ -9,9 +9,9 @@
 //	vds setup   [-dir DIR] [-n N] [-tls] [-crs T] CRS (or a ceremony's), owner keys, owner token (and a dev TLS PKI) into DIR
 //	vds crs     init|contribute|verify          the CRS ceremony: no single party knows the trapdoor
 //	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
-//	vds owner    serve [-dir DIR] [-listen A] [-storage A] [-verifier A,…] [-token-file F] [-insecure]
+//	vds owner    serve [-dir DIR] [-listen A] [-storage A,…] [-verifier A,…] [-token-file F] [-insecure]
 //	vds storage  serve [-dir DIR] [-listen A]
-//	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A]
+//	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A,…]
 //	vds start | stop   [-dir DIR]               the three servers in the background
 //	vds ingest  -file F.csv -stream S [-cols c1,c2] [-time-format F] [-tz Z]   CSV → batches (through the owner)
 //	vds query   -stream S -kind window -cols c1,c2 -tfrom 2010-02-01 -tto 2010-03-01
@@ -28,7 +28,11 @@
 // stdout). Exit codes: 0 verified, 1 rejected by verification, 2 usage, 3 a
 // server unreachable, 4 invalid input (see `vds -h`).
 //
-// Addresses are host:port, http(s)://host:port or unix:///path. The
+// Addresses are host:port, http(s)://host:port or unix:///path. -storage
+// (env VDS_STORAGE) may list several storage replicas that share one
+// database, comma-separated: every command and server that calls the
+// storage server sends each call to the replica that answered last and
+// fails over to the next when one is unreachable (transport.Failover). The
 // prototype's environment variables keep their meaning: DO_HOST, DO_PORT
 // (owner, default 5001), SS_HOST, SS_PORT (storage, 5002), VERIFIER_HOST,
 // VERIFIER_PORT (verifier, 5003), VECTOR_DIM (batch capacity for setup,

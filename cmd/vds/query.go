@@ -174,7 +174,7 @@ func runQuery(ctx context.Context, args []string) error {
 
 // wholeBatch fills a range query's missing ends from the batch's header.
 func wholeBatch(ctx context.Context, c *common, q *roles.Query) error {
-	st, err := c.dial(c.storage)
+	st, err := c.dialStorage(nil)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func askAndVerify(ctx context.Context, c *common, q *roles.Query, w *windowJSON,
 }
 
 func dialQuery(c *common) (st, vt transport.Transport, err error) {
-	if st, err = c.dial(c.storage); err != nil {
+	if st, err = c.dialStorage(nil); err != nil {
 		return nil, nil, err
 	}
 	if vt, err = c.dial(c.verifier); err != nil {

@@ -143,7 +143,7 @@ func runOwner(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	st, err := c.dial(c.storage)
+	st, err := c.dialStorage(log)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func runOwner(ctx context.Context, args []string) error {
 	go func() { _ = o.Run(ctx) }()
 	go watchOwner(ctx, o, log)
 	keys := o.Keys()
-	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.url(c.storage), "heartbeat", *heartbeat, "mutations", how)
+	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.storage, "heartbeat", *heartbeat, "mutations", how)
 	return listenAndServe(ctx, c, *listen, log, []transport.Option{transport.WithAuthorizer(auth)}, transport.OwnerService(o, file))
 }
 
@@ -243,7 +243,7 @@ func runVerifier(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ot.Close()
-	stt, err := c.dial(c.storage)
+	stt, err := c.dialStorage(log)
 	if err != nil {
 		return err
 	}

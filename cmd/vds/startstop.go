@@ -28,7 +28,7 @@ func (c *common) roleAddr(role string) string {
 	case "owner":
 		return c.owner
 	case "storage":
-		return c.storage
+		return c.firstStorage()
 	}
 	return c.verifier
 }
