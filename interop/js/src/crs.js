@@ -1,7 +1,10 @@
 // The CRS verifier key of SPEC §3–§4: g_1..g_n (and the prover's g_{n+2}..g_{2n}, kept for
 // the structure check), ĝ_1..ĝ_n, Z = e(g_1, ĝ_n), and the prefix sums S_k = Σ_{i≤k} ĝ_{n+1−i}.
 import { randomBytes } from '@noble/hashes/utils.js'
-import { G1, G2, mul, bytesToBig, pairingCheck, pairing } from './points.js'
+import { G1, G2, mul, bytesToBig, pairingCheck, pairing, decodeG1, decodeG2 } from './points.js'
+import { H, concat, hex } from './hash.js'
+import { equalBytes } from './cbor.js'
+import { fail, INVALID_ENCODING, INVALID_CRS, CRS_MISMATCH } from './errors.js'
 
 /** randomCoeff returns a fresh random 128-bit non-zero coefficient. */
 export function randomCoeff () {
@@ -70,8 +73,6 @@ export class VerifierKey {
       const c = randomCoeff()
       A = A.add(mul(g[n + 2], c))
       Cc = Cc.add(mul(g[n], c))
-    } else {
-      // n = 1: g_1 and g_2?? (2n = 2 = n+1 is missing): only g_1 exists besides g
     }
     // e(g_i, ĝ) = e(g, ĝ_i): Σ c_i g_i paired with ĝ, g paired with −Σ c_i ĝ_i
     let Gh = G2.ZERO
@@ -112,4 +113,48 @@ export function checkMerged (equations) {
   const all = []
   equations.forEach((eq, i) => all.push(...(i === 0 ? eq : scalePairs(eq, randomCoeff()))))
   return pairingCheck(all)
+}
+
+const MAGIC = 'vds-crs\n'
+export const MAX_N = 1 << 20
+
+/**
+ * loadCRS parses a CRS file (§3.2), checks its digest, every point (curve, subgroup unless
+ * the digest is pinned and matches), and the structure (§3, always), and returns the
+ * VerifierKey. pinned: optional 32-byte digest the file must carry (crs_mismatch).
+ */
+export function loadCRS (file, { pinned = null, maxN = MAX_N } = {}) {
+  if (!(file instanceof Uint8Array) || file.length < 48) fail(INVALID_ENCODING, 'crs: too short')
+  for (let i = 0; i < 8; i++) if (file[i] !== MAGIC.charCodeAt(i)) fail(INVALID_ENCODING, 'crs: bad magic')
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength)
+  if (dv.getUint32(8) !== 1) fail(INVALID_ENCODING, 'crs: bad version')
+  const n = dv.getUint32(12)
+  if (n < 1 || n > maxN) fail(INVALID_ENCODING, 'crs: n out of range')
+  const digest = file.slice(16, 48)
+  if (pinned && !equalBytes(pinned, digest)) fail(CRS_MISMATCH, 'crs: digest differs from the pinned one')
+  if (file.length !== 48 + 48 * (2 * n - 1) + 96 * n) fail(INVALID_ENCODING, 'crs: wrong length')
+  const body = concat(file.subarray(8, 16), file.subarray(48))
+  if (!equalBytes(H('vds/v1/crs', body), digest)) fail(INVALID_ENCODING, 'crs: digest mismatch')
+  const subgroup = !pinned
+  let o = 48
+  const g = [G1.BASE]
+  for (let i = 1; i <= 2 * n; i++) {
+    if (i === n + 1) { g.push(null); continue }
+    g.push(decodeG1(file.subarray(o, o + 48), { mode: 'crs', subgroup, what: `crs g_${i}` }))
+    o += 48
+  }
+  const gh = [G2.BASE]
+  for (let i = 1; i <= n; i++) {
+    gh.push(decodeG2(file.subarray(o, o + 96), { mode: 'crs', subgroup, what: `crs ĝ_${i}` }))
+    o += 96
+  }
+  const vk = new VerifierKey(n, g, gh, digest)
+  const seen = new Set()
+  for (let i = 0; i <= n; i++) {
+    const k = hex(g[i].toBytes(true))
+    if (seen.has(k)) fail(INVALID_CRS, 'crs: g, g_1…g_n not pairwise distinct')
+    seen.add(k)
+  }
+  if (!vk.checkStructure()) fail(INVALID_CRS, 'crs: structure check failed')
+  return vk
 }

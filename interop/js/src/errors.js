@@ -17,6 +17,13 @@ export const STALE_STATE = 'stale_state'
 export const INCOMPLETE = 'incomplete'
 export const INVALID_CRS = 'invalid_crs'
 export const TOO_LARGE = 'too_large'
+export const INVALID_INPUT = 'invalid_input'
+export const WRONG_CHALLENGE = 'wrong_challenge'
+export const UNKNOWN_STATE = 'unknown_state'
+export const NON_CANONICAL = 'non_canonical'
+export const IDENTITY = 'identity'
+export const INVALID_POINT = 'invalid_point'
+export const CRS_MISMATCH = 'crs_mismatch'
 
 /** fail throws a VerifyError with the code and message. */
 export function fail (code, message) {

@@ -2,7 +2,7 @@
 // G2 96 bytes), strictly decoded (canonical coordinates, flag bits, on the curve, in the
 // prime-order subgroup) with a per-field identity rule; scalars 32 bytes big-endian < r.
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js'
-import { fail, INVALID_ENCODING } from './errors.js'
+import { fail, INVALID_ENCODING, NON_CANONICAL, IDENTITY, INVALID_POINT } from './errors.js'
 
 export const G1 = bls.G1.Point
 export const G2 = bls.G2.Point
@@ -36,7 +36,7 @@ export function bigToBytes (x, len) {
 export function decodeScalar (b, what = 'scalar') {
   if (!(b instanceof Uint8Array) || b.length !== 32) fail(INVALID_ENCODING, `${what}: want 32 bytes`)
   const x = bytesToBig(b)
-  if (x >= R) fail(INVALID_ENCODING, `${what}: not canonical (≥ r)`)
+  if (x >= R) fail(NON_CANONICAL, `${what}: not canonical (≥ r)`)
   return x
 }
 
@@ -47,65 +47,72 @@ const HALF = (P - 1n) / 2n
 function largestFp (y) { return y > HALF }
 function largestFp2 (y) { return y.c1 === 0n ? largestFp(y.c0) : largestFp(y.c1) }
 
-function parseFlags (b, len, what) {
+// parseFlags applies the checks of §2.3 up to the flags. mode 'wire': flags other than
+// 100/101 are identity (0xc0, where forbidden) / non_canonical (0xc0 where allowed: the
+// identity travels only under its own tag) / invalid_encoding; mode 'crs' (§3.2): byte 0 &
+// 0xc0 must be 0x80 (0xc0 is identity, else invalid_encoding) and x ≥ p is invalid_point.
+function parseFlags (b, len, what, mode, allowIdentity) {
   if (!(b instanceof Uint8Array) || b.length !== len) fail(INVALID_ENCODING, `${what}: want ${len} bytes`)
   const m = b[0]
-  const compressed = (m & 0x80) !== 0
-  const infinity = (m & 0x40) !== 0
-  const largest = (m & 0x20) !== 0
-  if (!compressed) fail(INVALID_ENCODING, `${what}: not compressed`)
-  const body = b.slice()
-  body[0] &= 0x1f
-  if (infinity) {
-    if (largest || body.some(v => v !== 0)) fail(INVALID_ENCODING, `${what}: non-canonical identity`)
+  if (mode === 'crs') {
+    if ((m & 0xc0) === 0xc0) fail(IDENTITY, `${what}: identity`)
+    if ((m & 0xc0) !== 0x80) fail(INVALID_ENCODING, `${what}: bad flags`)
+  } else {
+    const f = m & 0xe0
+    if (f === 0xc0) fail(allowIdentity ? NON_CANONICAL : IDENTITY, `${what}: identity as point bytes`)
+    if (f !== 0x80 && f !== 0xa0) fail(INVALID_ENCODING, `${what}: bad flags`)
   }
-  return { infinity, largest, body }
+  const body = Uint8Array.from(b)
+  body[0] &= 0x1f
+  return { largest: (m & 0x20) !== 0, body, xcode: mode === 'crs' ? INVALID_POINT : NON_CANONICAL }
 }
 
 /**
- * decodeG1 decodes a compressed G1 point: canonical x < p, on the curve, in the subgroup.
- * The identity is accepted only when allowIdentity (SPEC §2: only the witness w).
+ * decodeG1 decodes a compressed non-identity G1 point (§2.3): canonical x < p, on the
+ * curve, in the subgroup, re-encoding equal to the bytes. Options: mode 'wire' | 'crs',
+ * allowIdentity (only changes the error code of identity bytes: the identity itself
+ * travels under its own CBOR tag), subgroup = false to skip the subgroup check.
  */
-export function decodeG1 (b, { allowIdentity = false, what = 'G1 point' } = {}) {
-  const { infinity, largest, body } = parseFlags(b, 48, what)
-  if (infinity) {
-    if (!allowIdentity) fail(INVALID_ENCODING, `${what}: identity not allowed`)
-    return G1.ZERO
-  }
+export function decodeG1 (b, { what = 'G1 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
+  const { largest, body, xcode } = parseFlags(b, 48, what, mode, allowIdentity)
   const x = bytesToBig(body)
-  if (x >= P) fail(INVALID_ENCODING, `${what}: x not canonical`)
+  if (x >= P) fail(xcode, `${what}: x ≥ p`)
   const y2 = Fp.add(Fp.pow(x, 3n), 4n)
   let y
   try { y = Fp.sqrt(y2) } catch { y = undefined }
-  if (y === undefined || Fp.sqr(y) !== y2) fail(INVALID_ENCODING, `${what}: not on the curve`)
+  if (y === undefined || Fp.sqr(y) !== y2) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp(y) !== largest) y = Fp.neg(y)
   const pt = G1.fromAffine({ x, y })
-  try { pt.assertValidity() } catch { fail(INVALID_ENCODING, `${what}: not on the curve`) }
-  if (!pt.isTorsionFree()) fail(INVALID_ENCODING, `${what}: not in the subgroup`)
+  try { pt.assertValidity() } catch { fail(INVALID_POINT, `${what}: not on the curve`) }
+  if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
+  if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
 }
 
-/** decodeG2 decodes a compressed G2 point (x = x.c1 ‖ x.c0), with the rules of decodeG1. */
-export function decodeG2 (b, { allowIdentity = false, what = 'G2 point' } = {}) {
-  const { infinity, largest, body } = parseFlags(b, 96, what)
-  if (infinity) {
-    if (!allowIdentity) fail(INVALID_ENCODING, `${what}: identity not allowed`)
-    return G2.ZERO
-  }
+/** decodeG2 decodes a compressed G2 point (x = x_1 ‖ x_0), with the rules of decodeG1. */
+export function decodeG2 (b, { what = 'G2 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
+  const { largest, body, xcode } = parseFlags(b, 96, what, mode, allowIdentity)
   const c1 = bytesToBig(body.subarray(0, 48))
   const c0 = bytesToBig(body.subarray(48))
-  if (c1 >= P || c0 >= P) fail(INVALID_ENCODING, `${what}: x not canonical`)
+  if (c1 >= P || c0 >= P) fail(xcode, `${what}: x ≥ p`)
   const x = Fp2.create({ c0, c1 })
   const b2 = Fp2.create({ c0: 4n, c1: 4n })
   const y2 = Fp2.add(Fp2.pow(x, 3n), b2)
   let y
   try { y = Fp2.sqrt(y2) } catch { y = undefined }
-  if (y === undefined || !Fp2.eql(Fp2.sqr(y), y2)) fail(INVALID_ENCODING, `${what}: not on the curve`)
+  if (y === undefined || !Fp2.eql(Fp2.sqr(y), y2)) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp2(y) !== largest) y = Fp2.neg(y)
   const pt = G2.fromAffine({ x, y })
-  try { pt.assertValidity() } catch { fail(INVALID_ENCODING, `${what}: not on the curve`) }
-  if (!pt.isTorsionFree()) fail(INVALID_ENCODING, `${what}: not in the subgroup`)
+  try { pt.assertValidity() } catch { fail(INVALID_POINT, `${what}: not on the curve`) }
+  if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
+  if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
+}
+
+function equalBytes (a, b) {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** encodeG1 / encodeG2: compressed encodings (the identity as 0xc0 0…). */

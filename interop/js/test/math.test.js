@@ -70,3 +70,27 @@ test('accumulator witness and chain', () => {
   // epoch 0: (O, −1)
   assert.ok(pairingCheck(witnessPairs(vk, gs, f0, y, G1.ZERO, mod(-1n))))
 })
+
+import { loadCRS } from '../src/crs.js'
+import { H, concat, u32 } from '../src/hash.js'
+
+function crsFile (key) {
+  const parts = [u32(1), u32(key.n)]
+  for (let i = 1; i <= 2 * key.n; i++) if (i !== key.n + 1) parts.push(key.g[i].toBytes(true))
+  for (let i = 1; i <= key.n; i++) parts.push(key.gh[i].toBytes(true))
+  const body = concat(...parts)
+  return concat('vds-crs\n', body.subarray(0, 8), H('vds/v1/crs', body), body.subarray(8))
+}
+
+test('CRS file: load, digest, structure, tampering', () => {
+  const f = crsFile(vk)
+  const k = loadCRS(f)
+  assert.equal(k.n, n)
+  assert.ok(k.g[3].equals(vk.g[3]))
+  const code = (fn) => { try { fn(); return 'ok' } catch (e) { return e.code } }
+  const t = f.slice(); t[60] ^= 1
+  assert.equal(code(() => loadCRS(t)), 'invalid_encoding') // digest
+  assert.equal(code(() => loadCRS(crsFile(toyKey(2)))), 'invalid_crs')
+  assert.equal(code(() => loadCRS(f, { pinned: new Uint8Array(32) })), 'crs_mismatch')
+  assert.equal(code(() => loadCRS(f.subarray(0, f.length - 1))), 'invalid_encoding')
+})
