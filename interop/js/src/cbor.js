@@ -110,7 +110,8 @@ export function decode (bytes, { maxDepth = 16, maxArray = Infinity, maxMap = 32
       case Type.tag: {
         argHead(t.value)
         if (t.value === SELF_DESCRIBED) fail(NON_CANONICAL, 'cbor: self-described tag')
-        if (!REGISTERED.has(t.value)) fail(INVALID_ENCODING, `cbor: unregistered tag ${t.value}`)
+        // a tag that is not a wire type of §8.2 is non_canonical (§8.1)
+        if (!REGISTERED.has(t.value)) fail(NON_CANONICAL, `cbor: unregistered tag ${t.value}`)
         const v = new Tagged(t.value, item(depth + 1))
         Object.defineProperty(v, 'raw', { value: bytes.subarray(pos, tk.pos()) })
         return v

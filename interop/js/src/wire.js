@@ -99,7 +99,7 @@ function isZeroRaw (v) {
 }
 
 /**
- * Struct returns a decoder of a CBOR map: fields = { key: [decoder, 'req' | 'opt'] }.
+ * Struct returns a decoder of a CBOR map: fields = { key: [decoder, 'req' | 'opt' | 'opt-present'] }.
  * The result is an object keyed like the map, absent optional fields undefined, plus
  * `raw` (the map's exact bytes).
  */
@@ -119,6 +119,8 @@ export function Struct (name, fields) {
         continue
       }
       const x = v.get(k)
+      // 'opt': omitted when zero, a present zero refused; 'opt-present': omitted only when
+      // absent (the query's w: a present empty vector is accepted, §8.1)
       if (mode === 'opt' && isZeroRaw(x)) fail(NON_CANONICAL, `${what}: zero field ${k} present`)
       out[k] = dec(x, `${what}.${k}`)
     }
