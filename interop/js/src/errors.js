@@ -24,6 +24,7 @@ export const NON_CANONICAL = 'non_canonical'
 export const IDENTITY = 'identity'
 export const INVALID_POINT = 'invalid_point'
 export const CRS_MISMATCH = 'crs_mismatch'
+export const CONFLICT = 'conflict'
 
 /** fail throws a VerifyError with the code and message. */
 export function fail (code, message) {

@@ -24,28 +24,34 @@ function bitlen (x) { return x === 0n ? 0 : x.toString(2).length }
 /** headerDigest is D = H("vds/v1/header", CBOR(header)) over the received header bytes. */
 export function headerDigest (sh) { return H('vds/v1/header', sh.h.raw) }
 
-/** checkSignedHeader checks a signed header against the configuration and returns D. */
+/** checkSignedHeader verifies a signed header (§12.2, in order) and returns D. */
 export function checkSignedHeader (cfg, sh) {
   const h = sh.h
-  if (h.fmt !== 1n) fail(INVALID_INPUT, 'header: format version is not 1')
-  if (!equalBytes(h.crs, cfg.vk.digest)) fail(CRS_MISMATCH, 'header: for another CRS')
-  if (!equalBytes(h.owner, cfg.ownerID)) fail(BAD_SIGNATURE, 'header: another owner')
-  const pk = keyFor(cfg, h.kid)
-  if (!pk) fail(BAD_SIGNATURE, 'header: unknown key id')
-  const D = headerDigest(sh)
-  if (!verifyEd25519(pk, D, sh.sig)) fail(BAD_SIGNATURE, 'header: signature does not verify')
   const { max_columns: maxCols, max_name_len: maxName } = cfg.limits
-  if (!validName(h.stream, maxName)) fail(INVALID_INPUT, 'header: invalid stream name')
+  // 1. structure
+  if (h.fmt !== 1n) fail(INVALID_INPUT, 'header: format version is not 1')
   if (h.rows < 1n || h.rows > BigInt(cfg.vk.n)) fail(INVALID_INPUT, 'header: rows outside [1, n]')
   const k = h.cols.length
   if (k < 1 || k > maxCols) fail(INVALID_INPUT, 'header: number of columns')
   if (h.c.length !== k) fail(INVALID_INPUT, 'header: one commitment per column')
+  if (h.t0 > h.t1 || (h.rows > 1n && h.t0 === h.t1)) fail(INVALID_INPUT, 'header: t0/t1')
+  if (!validName(h.stream, maxName)) fail(INVALID_INPUT, 'header: invalid stream name')
   const maxBits = BigInt(253 - 64 - bitlen(h.rows))
+  const names = new Set()
   for (const c of h.cols) {
     if (!validName(c.name, maxName)) fail(INVALID_INPUT, 'header: invalid column name')
+    if (names.has(c.name)) fail(INVALID_INPUT, 'header: repeated column name')
+    names.add(c.name)
     if (c.scale > 30n) fail(INVALID_INPUT, 'header: scale above 30')
     if (c.bits < 1n || c.bits > maxBits) fail(INVALID_INPUT, 'header: bits out of range')
   }
-  if (h.t0 > h.t1 || (h.rows > 1n && h.t0 === h.t1)) fail(INVALID_INPUT, 'header: t0/t1')
+  // 2. parameters and owner
+  if (!equalBytes(h.crs, cfg.vk.digest)) fail(CRS_MISMATCH, 'header: for another CRS')
+  if (!equalBytes(h.owner, cfg.ownerID)) fail(BAD_SIGNATURE, 'header: another owner')
+  // 4. signature over D
+  const D = headerDigest(sh)
+  const pk = keyFor(cfg, h.kid)
+  if (!pk) fail(BAD_SIGNATURE, 'header: unknown key id')
+  if (!verifyEd25519(pk, D, sh.sig)) fail(BAD_SIGNATURE, 'header: signature does not verify')
   return D
 }

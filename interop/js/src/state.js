@@ -6,7 +6,7 @@ import { equalBytes } from './cbor.js'
 import { G1, pairingCheck } from './points.js'
 import { chainPairs } from './accumulator.js'
 import { keyFor } from './config.js'
-import { fail, BAD_SIGNATURE, BAD_PROOF, CRS_MISMATCH, INVALID_INPUT, STALE_STATE, UNKNOWN_STATE } from './errors.js'
+import { fail, BAD_SIGNATURE, BAD_PROOF, CRS_MISMATCH, INVALID_INPUT, STALE_STATE, UNKNOWN_STATE, CONFLICT, REVOKED } from './errors.js'
 
 const ZERO32 = new Uint8Array(32)
 
@@ -25,25 +25,24 @@ export function sigMessage (ss) {
 }
 
 /**
- * checkSignedState checks what a state carries by itself: format, CRS, owner, key id,
- * signature, and the epoch-0 rule (f_0 = g, no rev, prev = 0) or, for E ≥ 1, that rev is
- * present with x = HFr("vds/v1/acc", rev.batch).
+ * checkSignedState is check(st) of §12.1: what a state carries by itself, in order —
+ * format, CRS, owner; rev absent ⇔ epoch 0, the epoch-0 rule (f = g, prev = 0) and
+ * x = HFr("vds/v1/acc", rev.batch); then key id and signature.
  */
 export function checkSignedState (cfg, ss) {
   const s = ss.s
   if (s.fmt !== 1n) fail(INVALID_INPUT, 'state: format version is not 1')
   if (!equalBytes(s.crs, cfg.vk.digest)) fail(CRS_MISMATCH, 'state: for another CRS')
   if (!equalBytes(s.owner, cfg.ownerID)) fail(BAD_SIGNATURE, 'state: another owner')
+  if ((s.rev === undefined) !== (s.epoch === 0n)) fail(INVALID_INPUT, 'state: rev must be absent exactly at epoch 0')
+  if (s.epoch === 0n) {
+    if (!s.f.equals(G1.BASE) || !equalBytes(s.prev, ZERO32)) fail(INVALID_INPUT, 'state: epoch 0 needs f = g and a zero prev')
+  } else if (HFr('vds/v1/acc', s.rev.batch) !== s.rev.x) {
+    fail(INVALID_INPUT, 'state: x is not HFr(acc, batch)')
+  }
   const pk = keyFor(cfg, ss.kid)
   if (!pk) fail(BAD_SIGNATURE, 'state: unknown key id')
   if (!verifyEd25519(pk, sigMessage(ss), ss.sig)) fail(BAD_SIGNATURE, 'state: signature does not verify')
-  if (s.epoch === 0n) {
-    if (s.rev !== undefined || !equalBytes(s.prev, ZERO32)) fail(INVALID_INPUT, 'state: epoch 0 with a revocation or a previous state')
-    if (!s.f.equals(G1.BASE)) fail(INVALID_INPUT, 'state: epoch-0 accumulator is not g')
-  } else {
-    if (s.rev === undefined) fail(INVALID_INPUT, 'state: epoch ≥ 1 without a revocation')
-    if (HFr('vds/v1/acc', s.rev.batch) !== s.rev.x) fail(INVALID_INPUT, 'state: x is not HFr(acc, batch)')
-  }
 }
 
 /** Holder keeps a verifier's latest state and the batches revoked in the states it saw. */
@@ -67,9 +66,9 @@ export class Holder {
     const d = stateDigest(ss)
     if (e < he) fail(STALE_STATE, `state: epoch ${e} is older than the held ${he}`)
     if (e === he) {
-      if (!equalBytes(d, this.heldDigest)) fail(BAD_SIGNATURE, 'state: another state for the held epoch')
+      if (!equalBytes(d, this.heldDigest)) fail(CONFLICT, 'state: another state for the held epoch')
+      // a later re-signature replaces the held one; an earlier one is ignored
       if (ss.iat > this.held.iat) this.held = ss
-      else if (ss.iat < this.held.iat) fail(STALE_STATE, 'state: re-signature older than the held one')
       return
     }
     if (e > he + 1n) fail(UNKNOWN_STATE, `state: epochs ${he + 1n}..${e - 1n} missing`)
@@ -78,6 +77,20 @@ export class Holder {
     this.held = ss
     this.heldDigest = d
     this.revoked.add(Buffer.from(ss.s.rev.batch).toString('hex'))
+  }
+
+  /**
+   * stateFor applies §12.1 steps 6–9 for an answer of epoch E about batch D (hex, or
+   * null): no source to catch up from, so E > h is unknown_state.
+   */
+  stateFor (E, Dhex = null) {
+    if (!this.held) fail(UNKNOWN_STATE, 'no state held')
+    const h = this.held.s.epoch
+    if (E < h) fail(STALE_STATE, `answer for epoch ${E}, held ${h}`)
+    if (E > h) fail(UNKNOWN_STATE, `answer for epoch ${E}, held ${h}: states missing`)
+    this.fresh(this.now)
+    if (Dhex !== null && this.revoked.has(Dhex)) fail(REVOKED, `batch ${Dhex} revoked`)
+    return this.held
   }
 
   /** fresh checks the held state is not older than max-state-age at now (ms). */

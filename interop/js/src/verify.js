@@ -69,7 +69,6 @@ function run (cfg, c) {
       return { items }
     }
     case 'update_global_pk': {
-      holder.fresh(holder.now)
       holder.accept(SignedState(body))
       return { epoch: Number(holder.held.s.epoch), iat: Number(holder.held.iat) }
     }
