@@ -47,6 +47,20 @@ const HALF = (P - 1n) / 2n
 function largestFp (y) { return y > HALF }
 function largestFp2 (y) { return y.c1 === 0n ? largestFp(y.c0) : largestFp(y.c1) }
 
+// Decoding is a pure function of the bytes and the options: successful decodes are
+// remembered (bounded), so points repeated across messages are checked once.
+const cache = new Map()
+function memo (group, b, opts, fn) {
+  if (!(b instanceof Uint8Array)) return fn(b, opts)
+  const key = `${group}${opts.mode || 'wire'}${opts.subgroup === false ? 0 : 1}${Buffer.from(b).toString('hex')}`
+  const hit = cache.get(key)
+  if (hit) return hit
+  const pt = fn(b, opts)
+  if (cache.size > 4096) cache.clear()
+  cache.set(key, pt)
+  return pt
+}
+
 // parseFlags applies the checks of §2.3 up to the flags. mode 'wire': flags other than
 // 100/101 are identity (0xc0, where forbidden) / non_canonical (0xc0 where allowed: the
 // identity travels only under its own tag) / invalid_encoding; mode 'crs' (§3.2): byte 0 &
@@ -73,7 +87,9 @@ function parseFlags (b, len, what, mode, allowIdentity) {
  * allowIdentity (only changes the error code of identity bytes: the identity itself
  * travels under its own CBOR tag), subgroup = false to skip the subgroup check.
  */
-export function decodeG1 (b, { what = 'G1 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
+export function decodeG1 (b, opts = {}) { return memo('1', b, opts, decodeG1Uncached) }
+
+function decodeG1Uncached (b, { what = 'G1 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
   const { largest, body, xcode } = parseFlags(b, 48, what, mode, allowIdentity)
   const x = bytesToBig(body)
   if (x >= P) fail(xcode, `${what}: x ≥ p`)
@@ -82,15 +98,17 @@ export function decodeG1 (b, { what = 'G1 point', mode = 'wire', allowIdentity =
   try { y = Fp.sqrt(y2) } catch { y = undefined }
   if (y === undefined || Fp.sqr(y) !== y2) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp(y) !== largest) y = Fp.neg(y)
+  // on the curve by construction (y² = x³ + 4 was checked above)
   const pt = G1.fromAffine({ x, y })
-  try { pt.assertValidity() } catch { fail(INVALID_POINT, `${what}: not on the curve`) }
   if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
   if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
 }
 
 /** decodeG2 decodes a compressed G2 point (x = x_1 ‖ x_0), with the rules of decodeG1. */
-export function decodeG2 (b, { what = 'G2 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
+export function decodeG2 (b, opts = {}) { return memo('2', b, opts, decodeG2Uncached) }
+
+function decodeG2Uncached (b, { what = 'G2 point', mode = 'wire', allowIdentity = false, subgroup = true } = {}) {
   const { largest, body, xcode } = parseFlags(b, 96, what, mode, allowIdentity)
   const c1 = bytesToBig(body.subarray(0, 48))
   const c0 = bytesToBig(body.subarray(48))
@@ -102,8 +120,8 @@ export function decodeG2 (b, { what = 'G2 point', mode = 'wire', allowIdentity =
   try { y = Fp2.sqrt(y2) } catch { y = undefined }
   if (y === undefined || !Fp2.eql(Fp2.sqr(y), y2)) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp2(y) !== largest) y = Fp2.neg(y)
+  // on the curve by construction (y² = x³ + 4(1 + u) was checked above)
   const pt = G2.fromAffine({ x, y })
-  try { pt.assertValidity() } catch { fail(INVALID_POINT, `${what}: not on the curve`) }
   if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
   if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
@@ -122,8 +140,8 @@ export function encodeG2 (p) { return p.toBytes(true) }
 /** mul multiplies a point by a scalar of Fr (any bigint, reduced; 0 gives the identity). */
 export function mul (pt, k) {
   const s = mod(k)
-  if (s === 0n) return pt.constructor.ZERO
-  return pt.multiply(s)
+  if (s === 0n || pt.is0()) return pt.constructor.ZERO
+  return pt.multiplyUnsafe(s) // public inputs only: no constant-time need
 }
 
 /** msm returns Σ k_i·P_i (naive, n is small). */
@@ -138,7 +156,10 @@ export function msm (points, scalars, Zero) {
  * contribute 1 and are dropped (noble refuses to pair the identity).
  */
 export function pairingCheck (pairs) {
-  const live = pairs.filter(([a, b]) => !a.is0() && !b.is0())
+  // pairs sharing the same G2 object (ĝ, ĝ_n, …) are summed in G1 first: one Miller loop each
+  const byG2 = new Map()
+  for (const [a, b] of pairs) byG2.set(b, byG2.has(b) ? byG2.get(b).add(a) : a)
+  const live = [...byG2].map(([b, a]) => [a, b]).filter(([a, b]) => !a.is0() && !b.is0())
   const gt = bls.pairingBatch(live.map(([g1, g2]) => ({ g1, g2 })))
   return Fp12.eql(gt, Fp12.ONE)
 }

@@ -1,7 +1,7 @@
 // Signed states (SPEC §6, §6.2, §12.1): signature, owner, CRS, epoch-0 rule, chain link and
 // accumulator step; the held state of a verifier.
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { H, HFr, u64 } from './hash.js'
+import { H, HFr, u64, hex } from './hash.js'
 import { equalBytes } from './cbor.js'
 import { G1, pairingCheck } from './points.js'
 import { chainPairs } from './accumulator.js'
@@ -10,11 +10,23 @@ import { fail, BAD_SIGNATURE, BAD_PROOF, CRS_MISMATCH, INVALID_INPUT, STALE_STAT
 
 const ZERO32 = new Uint8Array(32)
 
+const sigCache = new Map()
+
 /** verifyEd25519 checks an RFC 8032 signature (strict: canonical S and key encoding). */
 export function verifyEd25519 (pk, msg, sig) {
   if (!(sig instanceof Uint8Array) || sig.length !== 64 || pk.length !== 32) return false
-  try { return ed25519.verify(sig, msg, pk, { zip215: false }) } catch { return false }
+  const key = hex(pk) + hex(msg) + hex(sig)
+  if (sigCache.has(key)) return sigCache.get(key)
+  let ok
+  try { ok = ed25519.verify(sig, msg, pk, { zip215: false }) } catch { ok = false }
+  if (sigCache.size > 4096) sigCache.clear()
+  sigCache.set(key, ok)
+  return ok
 }
+
+// accumulator steps already checked: held digest ‖ new digest (a pure function of both
+// states and the configured ĝ^s, which the key includes)
+const stepCache = new Set()
 
 /** stateDigest is H("vds/v1/state", CBOR(state)), the state's received bytes. */
 export function stateDigest (ss) { return H('vds/v1/state', ss.s.raw) }
@@ -73,7 +85,11 @@ export class Holder {
     }
     if (e > he + 1n) fail(UNKNOWN_STATE, `state: epochs ${he + 1n}..${e - 1n} missing`)
     if (!equalBytes(ss.s.prev, this.heldDigest)) fail(BAD_SIGNATURE, 'state: does not link to the held state')
-    if (!pairingCheck(chainPairs(this.cfg.vk, this.cfg.acc, this.held.s.f, ss.s.f, ss.s.rev.x))) fail(BAD_PROOF, 'state: accumulator step does not hold')
+    const stepKey = hex(this.cfg.ownerID) + hex(this.heldDigest) + hex(d)
+    if (!stepCache.has(stepKey)) {
+      if (!pairingCheck(chainPairs(this.cfg.vk, this.cfg.acc, this.held.s.f, ss.s.f, ss.s.rev.x))) fail(BAD_PROOF, 'state: accumulator step does not hold')
+      stepCache.add(stepKey)
+    }
     this.held = ss
     this.heldDigest = d
     this.revoked.add(Buffer.from(ss.s.rev.batch).toString('hex'))
