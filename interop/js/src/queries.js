@@ -96,6 +96,16 @@ function sameNonceAudits (q, aq) {
  * returns the result object (the verifier service's VerifyResult as JSON).
  */
 export function verifyAnswer (cfg, holder, req, method) {
+  const { res, equations } = prepareAnswer(cfg, holder, req, method)
+  if (!checkMerged(equations)) fail(BAD_PROOF, 'answer: pairing equations do not hold')
+  return res
+}
+
+/**
+ * prepareAnswer runs §12.3 steps 1–10 and returns the result and the answer's pairing
+ * equations (step 11 is the caller's: alone, or merged with other answers as in §12.5).
+ */
+export function prepareAnswer (cfg, holder, req, method) {
   const { q, ans } = req
   const kind = Number(q.kind)
   if (!METHOD_KINDS[method] || !METHOD_KINDS[method].includes(kind)) fail(INVALID_INPUT, `kind ${kind} at ${method}`)
@@ -177,8 +187,6 @@ export function verifyAnswer (cfg, holder, req, method) {
     const { C, x } = combined(h, idx, columnCoefficients(context, ans.x), ans.x)
     equations.push(openingPairs(cfg.vk, C, W, ans.pi, x))
   }
-  // 11. all equations in one multi-pairing
-  if (!checkMerged(equations)) fail(BAD_PROOF, 'answer: pairing equations do not hold')
   const res = { batch: hex(D), epoch: Number(ans.epoch), kind, cols: q.cols }
   if (kind === KIND.audit) {
     res.values = ans.x.map(x => x.toString())
@@ -189,5 +197,5 @@ export function verifyAnswer (cfg, holder, req, method) {
     res.raw = vals.map(v => v.toString())
   }
   if (kind === KIND.window) { res.first = Number(ans.tw.i0); res.last = Number(ans.tw.i1) }
-  return res
+  return { res, equations }
 }

@@ -6,9 +6,10 @@ import { decode } from './cbor.js'
 import { makeConfig } from './config.js'
 import { Holder } from './state.js'
 import { SignedState, VerifyRequest, VerifyStreamRequest, VerifyManyRequest } from './messages.js'
-import { verifyAnswer } from './queries.js'
+import { verifyAnswer, prepareAnswer } from './queries.js'
+import { checkMerged } from './crs.js'
 import { verifyStream } from './stream.js'
-import { VerifyError, TOO_LARGE } from './errors.js'
+import { VerifyError, TOO_LARGE, BAD_PROOF } from './errors.js'
 
 const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'))
 
@@ -53,20 +54,30 @@ function run (cfg, c) {
     case 'verify_stream':
       return verifyStream(cfg, holder, VerifyStreamRequest(body))
     case 'verify_many': {
+      // §12.5: steps 1–10 per item, the equations of all passing items in one
+      // multi-pairing; if it fails, each item is checked alone
       const req = VerifyManyRequest(body)
       if (req.items.length > 4096) throw new VerifyError(TOO_LARGE, 'verify_many: too many items')
       const items = req.items.map((raw) => {
         try {
           const r = VerifyRequest(raw)
-          const kind = Number(r.ans.q.kind)
+          const kind = Number(r.q.kind)
           const method = kind === 5 ? 'verify_da_audit' : kind === 4 ? 'verify_time_proofs' : 'verify_dc_query'
-          return { verdict: 'ok', result: verifyAnswer(cfg, holder, r, method) }
+          return { prepared: prepareAnswer(cfg, holder, r, method) }
         } catch (e) {
           if (!(e instanceof VerifyError)) throw e
           return { verdict: 'error', error: e.code }
         }
       })
-      return { items }
+      const ready = items.filter(it => it.prepared)
+      const allOk = ready.length === 0 || checkMerged(ready.flatMap(it => it.prepared.equations))
+      return {
+        items: items.map(it => {
+          if (!it.prepared) return it
+          if (allOk || checkMerged(it.prepared.equations)) return { verdict: 'ok', result: it.prepared.res }
+          return { verdict: 'error', error: BAD_PROOF }
+        })
+      }
     }
     case 'update_global_pk': {
       holder.accept(SignedState(body))
