@@ -94,3 +94,14 @@ test('CRS file: load, digest, structure, tampering', () => {
   assert.equal(code(() => loadCRS(f, { pinned: new Uint8Array(32) })), 'crs_mismatch')
   assert.equal(code(() => loadCRS(f.subarray(0, f.length - 1))), 'invalid_encoding')
 })
+
+import { pairing, Fp12 } from '../src/points.js'
+
+test('Z = e(g_1, ĝ_n): the opening equation in GT form e(C, Ŵ) = e(π, ĝ)·Z^x', () => {
+  assert.ok(Fp12.eql(vk.Z, pairing(vk.g[1], vk.gh[n])))
+  const i = 2
+  const lhs = pairing(C, vk.rangeW(i, i))
+  const rhs = Fp12.mul(pairing(openPoint(i), G2.BASE), Fp12.pow(vk.Z, m[i]))
+  assert.ok(Fp12.eql(lhs, rhs))
+  assert.ok(!Fp12.eql(lhs, Fp12.mul(pairing(openPoint(i), G2.BASE), Fp12.pow(vk.Z, m[i] + 1n))))
+})
