@@ -3,6 +3,7 @@
 // sorted bytewise by their encodings and unique, no floats or simple values other than
 // false/true/null, only the registered tags, valid UTF-8, nesting ≤ 16, nothing after the
 // item. Every decoded array, map and tag keeps its exact bytes in `.raw`.
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { Tokenizer, Type } from 'cborg'
 import { fail, INVALID_ENCODING, NON_CANONICAL, TOO_LARGE } from './errors.js'
 
@@ -97,7 +98,7 @@ export function decode (bytes, { maxDepth = 16, maxArray = Infinity, maxMap = 32
           const kpos = tk.pos()
           const k = item(depth + 1)
           const kraw = bytes.subarray(kpos, tk.pos())
-          const kh = Buffer.from(kraw).toString('hex')
+          const kh = bytesToHex(kraw)
           if (keys.has(kh)) fail(INVALID_ENCODING, 'cbor: duplicate map key')
           keys.add(kh)
           if (prevKey !== null && compareBytes(prevKey, kraw) >= 0) fail(NON_CANONICAL, 'cbor: map keys not in deterministic order')

@@ -1,4 +1,5 @@
 // H and HFr of SPEC §2.1–§2.2.
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js'
 import { R, bytesToBig } from './points.js'
@@ -69,4 +70,5 @@ function xmdElements (msg, tag, k) {
   return out
 }
 
-export function hex (b) { return Buffer.from(b).toString('hex') }
+/** hex is lower-case hex without 0x. */
+export function hex (b) { return bytesToHex(b) }

@@ -1,6 +1,7 @@
 // Point and scalar encodings of SPEC §2: compressed BLS12-381 points (G1 48 bytes,
 // G2 96 bytes), strictly decoded (canonical coordinates, flag bits, on the curve, in the
 // prime-order subgroup) with a per-field identity rule; scalars 32 bytes big-endian < r.
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js'
 import { fail, INVALID_ENCODING, NON_CANONICAL, IDENTITY, INVALID_POINT } from './errors.js'
 
@@ -52,7 +53,7 @@ function largestFp2 (y) { return y.c1 === 0n ? largestFp(y.c0) : largestFp(y.c1)
 const cache = new Map()
 function memo (group, b, opts, fn) {
   if (!(b instanceof Uint8Array)) return fn(b, opts)
-  const key = `${group}${opts.mode || 'wire'}${opts.subgroup === false ? 0 : 1}${Buffer.from(b).toString('hex')}`
+  const key = `${group}${opts.mode || 'wire'}${opts.subgroup === false ? 0 : 1}${bytesToHex(b)}`
   const hit = cache.get(key)
   if (hit) return hit
   const pt = fn(b, opts)

@@ -66,7 +66,7 @@ export class Holder {
     checkSignedState(this.cfg, ss)
     this.held = ss
     this.heldDigest = stateDigest(ss)
-    if (ss.s.rev) this.revoked.add(Buffer.from(ss.s.rev.batch).toString('hex'))
+    if (ss.s.rev) this.revoked.add(hex(ss.s.rev.batch))
   }
 
   /** accept takes a later state as update_global_pk does. */
@@ -92,7 +92,7 @@ export class Holder {
     }
     this.held = ss
     this.heldDigest = d
-    this.revoked.add(Buffer.from(ss.s.rev.batch).toString('hex'))
+    this.revoked.add(hex(ss.s.rev.batch))
   }
 
   /**

@@ -2,6 +2,7 @@
 // verifier and return its verdict.
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { decode } from './cbor.js'
 import { makeConfig } from './config.js'
 import { Holder } from './state.js'
@@ -88,11 +89,19 @@ function run (cfg, c) {
   }
 }
 
+let defaultCfg = null
+
+/** defaultVectorsDir is $VDS_VECTORS_DIR or testdata/vectors/v1 of the repository. */
+export function defaultVectorsDir () {
+  return process.env.VDS_VECTORS_DIR || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../testdata/vectors/v1')
+}
+
 /**
- * verify runs one case with a fresh verifier configured by cfg (loadSystem) and returns
- * {ok: true, values: result} or {error: code}.
+ * verify runs one case with a fresh verifier configured by cfg (loadSystem; by default the
+ * system of defaultVectorsDir()) and returns {ok: true, values: result} or {error: code}.
  */
 export function verify (c, cfg) {
+  if (cfg === undefined) cfg = defaultCfg ??= loadSystem(defaultVectorsDir())
   try {
     return { ok: true, values: run(cfg, c) }
   } catch (e) {

@@ -3,11 +3,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { loadSystem, verify } from '../src/verify.js'
+import { loadSystem, verify, defaultVectorsDir } from '../src/verify.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const dir = process.env.VDS_VECTORS_DIR || path.resolve(here, '../../../testdata/vectors/v1')
+const dir = defaultVectorsDir()
 const present = fs.existsSync(path.join(dir, 'cases.json'))
 
 test('vectors directory present', { skip: present ? false : `no vectors in ${dir}` }, () => {})
