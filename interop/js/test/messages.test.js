@@ -19,7 +19,10 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const dir = process.env.VDS_VECTORS_DIR || path.resolve(here, '../../../testdata/vectors/v1')
 const present = fs.existsSync(path.join(dir, 'messages.json'))
 
-test('messages.json present', { skip: present ? false : `no vectors in ${dir}` }, () => {})
+test('messages.json present', () => {
+  // The vectors are part of the repository: their absence is a failure, not a skip.
+  assert.ok(present, `no vectors in ${dir}`)
+})
 
 // a generic re-encoder: decode → encode gives the same bytes (Maps, arrays, tags, ints)
 function same (bytes) { assert.equal(hex(encode(decode(bytes))), hex(bytes)) }

@@ -17,7 +17,8 @@ function rng (seed) {
   return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x }
 }
 
-test('single-byte changes of honest requests are refused', { skip: present ? false : `no vectors in ${dir}` }, () => {
+test('single-byte changes of honest requests are refused', () => {
+  assert.ok(present, `no vectors in ${dir}`)
   const cfg = loadSystem(dir)
   const { cases } = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8'))
   const honest = cases.filter(c => c.expected.verdict === 'ok' && ['point', 'window', 'audit', 'stream'].includes(c.kind))

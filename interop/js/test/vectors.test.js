@@ -8,7 +8,10 @@ import { loadSystem, verify, defaultVectorsDir } from '../src/verify.js'
 const dir = defaultVectorsDir()
 const present = fs.existsSync(path.join(dir, 'cases.json'))
 
-test('vectors directory present', { skip: present ? false : `no vectors in ${dir}` }, () => {})
+test('vectors directory present', () => {
+  // The vectors are part of the repository: their absence is a failure, not a skip.
+  assert.ok(present, `no vectors in ${dir}`)
+})
 
 if (present) {
   const cfg = loadSystem(dir)
