@@ -94,10 +94,11 @@ func FuzzStagedBatchDecode(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), s)
 	}
+	o := buildOptions(nil)
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := []string{"store_batch", "update_batch"}[which%2]
 		m, _ := svc.Method(name)
-		_, we := serveBody(context.Background(), m, ServiceStorage, codec.Default(), data)
+		_, we := serveBody(context.Background(), m, ServiceStorage, &o, data)
 		if we == nil {
 			t.Fatalf("%s accepted a request no owner signed", name)
 		}
