@@ -236,35 +236,25 @@ func (m *Metrics) WatchState(f StateFunc) { m.state.set(f) }
 
 // StorageState is the state of a storage server (read from its store).
 func StorageState(s *roles.StorageServer) StateFunc {
-	return func(ctx context.Context) (uint64, time.Time, bool) {
-		st, err := s.LatestState(ctx)
-		if err != nil {
-			return 0, time.Time{}, false
-		}
-		return st.State.Epoch, time.UnixMilli(st.IssuedAt), true
-	}
+	return func(ctx context.Context) (uint64, time.Time, bool) { return stateOf(s.LatestState(ctx)) }
 }
 
 // OwnerState is the latest state of a data owner.
 func OwnerState(o *roles.DataOwner) StateFunc {
-	return func(ctx context.Context) (uint64, time.Time, bool) {
-		st, err := o.LatestState(ctx)
-		if err != nil {
-			return 0, time.Time{}, false
-		}
-		return st.State.Epoch, time.UnixMilli(st.IssuedAt), true
-	}
+	return func(ctx context.Context) (uint64, time.Time, bool) { return stateOf(o.LatestState(ctx)) }
 }
 
 // VerifierState is the state a verifier holds.
 func VerifierState(v *roles.Verifier) StateFunc {
-	return func(context.Context) (uint64, time.Time, bool) {
-		st := v.State()
-		if st == nil {
-			return 0, time.Time{}, false
-		}
-		return st.State.Epoch, time.UnixMilli(st.IssuedAt), true
+	return func(context.Context) (uint64, time.Time, bool) { return stateOf(v.State(), nil) }
+}
+
+// stateOf is the epoch and issue time of a state, if there is one.
+func stateOf(st *roles.SignedState, err error) (uint64, time.Time, bool) {
+	if err != nil || st == nil {
+		return 0, time.Time{}, false
 	}
+	return st.State.Epoch, time.UnixMilli(st.IssuedAt), true
 }
 
 // Handler serves GET /metrics (the registry, in the Prometheus text or

@@ -2,14 +2,13 @@ package metrics
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vdsproject/vds/transport"
 )
 
 // stateCollector reports the epoch and age of a server's state at each
@@ -50,50 +49,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, time.Since(issued).Seconds())
 }
 
-// Server serves a metrics handler on a listen address of its own.
-type Server struct {
-	ln  net.Listener
-	srv *http.Server
-}
-
 // Listen binds addr ("127.0.0.1:9102"; port 0 picks one) for h, usually
-// Metrics.Handler. Serve it with Serve. It speaks plain HTTP: bind it to
+// Metrics.Handler; serve it with Serve. It speaks plain HTTP: bind it to
 // an address only the scraper reaches.
-func Listen(addr string, h http.Handler) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: listen %s: %w", addr, err)
-	}
-	return &Server{ln: ln, srv: &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-	}}, nil
-}
-
-// Addr returns the address the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// Serve serves until ctx ends, then shuts down (waiting a few seconds for
-// scrapes in flight) and returns nil.
-func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		_ = s.srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+func Listen(addr string, h http.Handler) (*transport.HTTPServer, error) {
+	return transport.ListenHTTP(addr, h,
+		transport.WithServerTimeouts(10*time.Second, 30*time.Second, 2*time.Minute),
+		transport.WithShutdownGrace(5*time.Second))
 }
