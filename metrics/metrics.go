@@ -41,7 +41,10 @@
 //     store calls;
 //   - vds_client_failovers_total: times a client of this process gave up
 //     on one server address for the next;
-//   - the Go runtime's go_* and the process's process_* metrics.
+//   - vds_ready{role}: 1 if the server is ready (the check of Handler's
+//     ready), else 0;
+//   - the Go runtime's go_* (and go_build_info) and the process's
+//     process_* metrics.
 //
 // Labels take only the values listed here and the service and method
 // names a server registers ("unknown" for any other name a client sends),
@@ -183,10 +186,12 @@ func New(role string) *Metrics {
 	m.state = &stateCollector{
 		epoch: prometheus.NewDesc("vds_state_epoch", "Epoch of the owner's signed state this server holds (absent while it holds none).", nil, prometheus.Labels{"role": role}),
 		age:   prometheus.NewDesc("vds_state_age_seconds", "Time since the signed state this server holds was issued.", nil, prometheus.Labels{"role": role}),
+		ready: prometheus.NewDesc("vds_ready", "1 if the server is ready (as /readyz says), else 0.", nil, prometheus.Labels{"role": role}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
 		m.requests, m.requestSeconds, m.proofSeconds, m.verifySeconds, m.verifyFailures,
 		m.batchesStored, m.rowsStored, m.storeSeconds, m.storeErrors, m.failovers, m.state,
 	)
@@ -205,18 +210,28 @@ func (m *Metrics) Request(service, method, outcome string, d time.Duration) {
 
 // Served implements transport.Observer: proof generation times of the
 // storage service, verification times and failures of the verifier
-// service.
-func (m *Metrics) Served(service, method string, d time.Duration, err error) {
+// service (each refused answer of a verify_many call counts).
+func (m *Metrics) Served(service, method string, d time.Duration, resp any, err error) {
 	switch service {
 	case transport.ServiceStorage:
 		if kind, ok := proofKinds[method]; ok && err == nil {
 			m.proofSeconds.WithLabelValues(kind).Observe(d.Seconds())
 		}
 	case transport.ServiceVerifier:
-		if kind, ok := verifyKinds[method]; ok {
-			m.verifySeconds.WithLabelValues(kind).Observe(d.Seconds())
-			if err != nil {
-				m.verifyFailures.WithLabelValues(kind, Reason(err)).Inc()
+		kind, ok := verifyKinds[method]
+		if !ok {
+			return
+		}
+		m.verifySeconds.WithLabelValues(kind).Observe(d.Seconds())
+		if err != nil {
+			m.verifyFailures.WithLabelValues(kind, Reason(err)).Inc()
+			return
+		}
+		if r, ok := resp.(*transport.VerifyManyResult); ok {
+			for _, it := range r.Items {
+				if it.Err != nil {
+					m.verifyFailures.WithLabelValues(kind, Reason(it.Err.Err())).Inc()
+				}
 			}
 		}
 	}
@@ -259,8 +274,12 @@ func stateOf(st *roles.SignedState, err error) (uint64, time.Time, bool) {
 
 // Handler serves GET /metrics (the registry, in the Prometheus text or
 // protobuf format the scraper asks for), /healthz and /readyz (see
-// transport.HealthHandler; ready may be nil: always ready).
+// transport.HealthHandler; ready may be nil: always ready). The vds_ready
+// gauge reports ready from then on.
 func (m *Metrics) Handler(ready transport.ReadyFunc) http.Handler {
+	if ready != nil {
+		m.state.setReady(ready)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorHandling:       promhttp.ContinueOnError,

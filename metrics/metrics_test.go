@@ -196,6 +196,7 @@ func TestCountersMove(t *testing.T) {
 	require.Equal(t, 0.0, value(before, "vds_state_epoch", "role", "storage"), "epoch 0 after the owner's first push")
 	require.Contains(t, before, "go_goroutines", "the Go collector")
 	require.Contains(t, before, "process_cpu_seconds_total", "the process collector")
+	require.Contains(t, before, "go_build_info")
 
 	const rows = 8
 	r, err := s.local.Owner.Ingest(ctx, batch(rows))
@@ -217,6 +218,9 @@ func TestCountersMove(t *testing.T) {
 	x.Add(&x, &one)
 	bad.Values[0] = codec.Scalar(x)
 	_, err = vc.Verify(ctx, q, &bad)
+	require.ErrorIs(t, err, roles.ErrBadProof)
+	// Both at once: one refused answer of verify_many.
+	_, err = vc.VerifyMany(ctx, []*roles.Query{q, q}, []*roles.Answer{ans, &bad})
 	require.ErrorIs(t, err, roles.ErrBadProof)
 
 	// A window answer, an audit, and a method no server has.
@@ -252,6 +256,7 @@ func TestCountersMove(t *testing.T) {
 		{"vds_storage_rows_stored_total", nil, rows},
 		{"vds_state_epoch", []string{"role", "storage"}, 1},
 		{"vds_client_failovers_total", nil, 1},
+		{"vds_ready", []string{"role", "storage"}, 1},
 	} {
 		require.Equal(t, c.want, value(sf, c.name, c.labels...), "%s %v", c.name, c.labels)
 	}
@@ -274,6 +279,9 @@ func TestCountersMove(t *testing.T) {
 		{"vds_verification_seconds", []string{"kind", "dc"}, 3},
 		{"vds_verification_failures_total", []string{"kind", "dc", "reason", "bad_proof"}, 1},
 		{"vds_verification_failures_total", []string{"kind", "dc", "reason", reason}, 1},
+		{"vds_verification_seconds", []string{"kind", "many"}, 1},
+		{"vds_verification_failures_total", []string{"kind", "many", "reason", "bad_proof"}, 1},
+		{"vds_ready", []string{"role", "verifier"}, 1},
 		{"vds_state_epoch", []string{"role", "verifier"}, 1},
 	} {
 		require.Equal(t, c.want, value(vf, c.name, c.labels...), "%s %v", c.name, c.labels)
@@ -318,8 +326,12 @@ func TestReadyzStoreUnreachable(t *testing.T) {
 	// The metrics listener still answers, and says the store calls fail.
 	fams := scrape(t, s.storage.metrics)
 	require.GreaterOrEqual(t, value(fams, "vds_store_operation_errors_total", "operation", "ping"), 1.0)
+	require.Equal(t, 0.0, value(fams, "vds_ready", "role", "storage"))
+	_, hasEpoch := fams["vds_state_epoch"]
+	require.False(t, hasEpoch, "no epoch while the store is unreachable")
 	s.flaky.down.Store(false)
 	check(true, "")
+	require.Equal(t, 1.0, value(scrape(t, s.storage.metrics), "vds_ready", "role", "storage"))
 
 	// An old client's health request (Empty) gets the fields it knows.
 	var h transport.Health

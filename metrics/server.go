@@ -11,12 +11,13 @@ import (
 	"github.com/vdsproject/vds/transport"
 )
 
-// stateCollector reports the epoch and age of a server's state at each
-// scrape.
+// stateCollector reports the epoch and age of a server's state, and
+// whether it is ready, at each scrape.
 type stateCollector struct {
-	epoch, age *prometheus.Desc
-	mu         sync.Mutex
-	f          StateFunc
+	epoch, age, ready *prometheus.Desc
+	mu                sync.Mutex
+	f                 StateFunc
+	check             transport.ReadyFunc
 }
 
 func (c *stateCollector) set(f StateFunc) {
@@ -25,22 +26,36 @@ func (c *stateCollector) set(f StateFunc) {
 	c.f = f
 }
 
+func (c *stateCollector) setReady(check transport.ReadyFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.check = check
+}
+
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.epoch
 	ch <- c.age
+	ch <- c.ready
 }
 
 // Collect implements prometheus.Collector.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	f := c.f
+	f, check := c.f, c.check
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if check != nil {
+		v := 1.0
+		if check(ctx) != nil {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, v)
+	}
 	if f == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	epoch, issued, ok := f(ctx)
 	if !ok {
 		return

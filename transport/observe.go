@@ -19,8 +19,9 @@ type Observer interface {
 	Request(service, method, outcome string, d time.Duration)
 	// Served is called once per call of a method's handler (Method.Serve,
 	// after the request was admitted and decoded), with the handler's own
-	// time and error.
-	Served(service, method string, d time.Duration, err error)
+	// time, its response (nil on error; not to be modified or kept) and
+	// its error.
+	Served(service, method string, d time.Duration, resp any, err error)
 }
 
 // WithObserver makes a server report every request to ob.
@@ -68,7 +69,7 @@ func (o *options) serve(ctx context.Context, service string, m *Method, req any)
 	}
 	start := time.Now()
 	resp, err := m.Serve(ctx, req)
-	o.observer.Served(service, m.Name, time.Since(start), err)
+	o.observer.Served(service, m.Name, time.Since(start), resp, err)
 	return resp, err
 }
 

@@ -30,7 +30,7 @@ func (r *recorder) Request(service, method, outcome string, _ time.Duration) {
 	r.requests = append(r.requests, service+"/"+method+"/"+outcome)
 }
 
-func (r *recorder) Served(service, method string, _ time.Duration, err error) {
+func (r *recorder) Served(service, method string, _ time.Duration, _ any, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := service + "/" + method
