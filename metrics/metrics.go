@@ -5,7 +5,7 @@
 // state), passes it to its transport as the transport.Observer
 // (transport.WithObserver), wraps its store (Metrics.WrapServerStore),
 // gives its clients the fail-over hook (transport.WithFailoverHook with
-// Metrics.Failover), names where its state comes from (Metrics.WatchState)
+// Metrics.FailoverHook), names where its state comes from (Metrics.WatchState)
 // and serves Metrics.Handler:
 //
 //	m := metrics.New("storage")
@@ -38,9 +38,9 @@
 //     acknowledged through this process;
 //   - vds_store_operation_duration_seconds{operation},
 //     vds_store_operation_errors_total{operation}: the storage server's
-//     store calls;
+//     store calls (these four once WrapServerStore was called);
 //   - vds_client_failovers_total: times a client of this process gave up
-//     on one server address for the next;
+//     on one server address for the next (once FailoverHook was called);
 //   - vds_ready{role}: 1 if the server is ready (the check of Handler's
 //     ready), else 0;
 //   - the Go runtime's go_* (and go_build_info) and the process's
@@ -55,6 +55,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -130,6 +131,10 @@ type Metrics struct {
 	storeErrors    *prometheus.CounterVec
 	failovers      prometheus.Counter
 	state          *stateCollector
+	// The store's and the clients' metrics are registered once used, so
+	// that a verifier shows no store counters and a server without
+	// clients no fail-overs.
+	storeOnce, failoverOnce sync.Once
 }
 
 var _ transport.Observer = (*Metrics)(nil)
@@ -192,8 +197,7 @@ func New(role string) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
-		m.requests, m.requestSeconds, m.proofSeconds, m.verifySeconds, m.verifyFailures,
-		m.batchesStored, m.rowsStored, m.storeSeconds, m.storeErrors, m.failovers, m.state,
+		m.requests, m.requestSeconds, m.proofSeconds, m.verifySeconds, m.verifyFailures, m.state,
 	)
 	return m
 }
@@ -237,9 +241,13 @@ func (m *Metrics) Served(service, method string, d time.Duration, resp any, err 
 	}
 }
 
-// Failover counts a client's fail-over: pass it to
-// transport.WithFailoverHook.
-func (m *Metrics) Failover(from, to string, err error) { m.failovers.Inc() }
+// FailoverHook returns the hook that counts a client's fail-overs
+// (vds_client_failovers_total, exported from the first call on): pass it
+// to transport.WithFailoverHook.
+func (m *Metrics) FailoverHook() transport.FailoverFunc {
+	m.failoverOnce.Do(func() { m.reg.MustRegister(m.failovers) })
+	return func(from, to string, err error) { m.failovers.Inc() }
+}
 
 // StateFunc returns the epoch of the signed state a server holds and when
 // it was issued, or ok = false while it holds none.

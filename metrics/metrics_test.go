@@ -237,7 +237,7 @@ func TestCountersMove(t *testing.T) {
 	reason := metrics.Reason(err)
 	require.Contains(t, []string{metrics.ReasonStaleState, metrics.ReasonRevoked}, reason)
 
-	s.storage.m.Failover("127.0.0.1:1", "127.0.0.1:2", errDown)
+	s.storage.m.FailoverHook()("127.0.0.1:1", "127.0.0.1:2", errDown)
 
 	sf := scrape(t, s.storage.metrics)
 	for _, c := range []struct {
@@ -286,6 +286,11 @@ func TestCountersMove(t *testing.T) {
 	} {
 		require.Equal(t, c.want, value(vf, c.name, c.labels...), "%s %v", c.name, c.labels)
 	}
+
+	_, ok := vf["vds_storage_batches_stored_total"]
+	require.False(t, ok, "a verifier has no store metrics")
+	_, ok = vf["vds_client_failovers_total"]
+	require.False(t, ok, "nor fail-overs unless its clients have the hook")
 
 	code, body := get(t, s.storage.metrics+"/healthz")
 	require.Equal(t, http.StatusOK, code)

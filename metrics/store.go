@@ -18,8 +18,10 @@ import (
 // (vds_storage_batches_stored_total, vds_storage_rows_stored_total). The
 // result implements roles.ProofTableStore if s does (so precomputed proof
 // tables keep working) and always roles.Pinger (s's Ping, else a read of
-// its latest state). Closing it closes s.
+// its latest state). Closing it closes s. The store's metrics are
+// exported from the first call on.
 func (m *Metrics) WrapServerStore(s roles.ServerStore) roles.ServerStore {
+	m.storeOnce.Do(func() { m.reg.MustRegister(m.batchesStored, m.rowsStored, m.storeSeconds, m.storeErrors) })
 	w := &store{s: s, m: m}
 	if t, ok := s.(roles.ProofTableStore); ok {
 		return &tableStore{store: w, t: t}

@@ -50,7 +50,7 @@ func (mo *monitor) failoverHook() func(from, to string, err error) {
 	if mo == nil {
 		return nil
 	}
-	return mo.m.Failover
+	return mo.m.FailoverHook()
 }
 
 // start binds the metrics address and serves it until ctx ends.
