@@ -4,7 +4,7 @@
 // A server builds one Metrics (New: a registry of its own, no global
 // state), passes it to its transport as the transport.Observer
 // (transport.WithObserver), wraps its store (Metrics.WrapServerStore),
-// gives its clients the fail-over hook (transport.WithFailoverHook with
+// gives its clients the fail-over hook (transport.WithOnFailover with
 // Metrics.FailoverHook), names where its state comes from (Metrics.WatchState)
 // and serves Metrics.Handler:
 //
@@ -243,8 +243,8 @@ func (m *Metrics) Served(service, method string, d time.Duration, resp any, err 
 
 // FailoverHook returns the hook that counts a client's fail-overs
 // (vds_client_failovers_total, exported from the first call on): pass it
-// to transport.WithFailoverHook.
-func (m *Metrics) FailoverHook() transport.FailoverFunc {
+// to transport.WithOnFailover.
+func (m *Metrics) FailoverHook() func(from, to string, err error) {
 	m.failoverOnce.Do(func() { m.reg.MustRegister(m.failovers) })
 	return func(from, to string, err error) { m.failovers.Inc() }
 }

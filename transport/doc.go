@@ -75,5 +75,5 @@
 // ([HealthHandler]). A server reports every request and every handler
 // call to its [Observer] ([WithObserver]; package metrics exports them to
 // Prometheus), and a client with several addresses reports its fail-overs
-// to a [FailoverFunc] ([WithFailoverHook]).
+// to the hook of [WithOnFailover].
 package transport

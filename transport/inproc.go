@@ -21,9 +21,8 @@ type options struct {
 	maxConcurrent int        // server: requests at once
 	maxInflight   int64      // server: request bytes at once
 	failover      failoverOptions
-	observer      Observer     // server: metrics
-	ready         ReadyFunc    // server: readiness (HTTP /readyz, health)
-	onFailover    FailoverFunc // client with several addresses
+	observer      Observer  // server: metrics
+	ready         ReadyFunc // server: readiness (HTTP /readyz, health)
 }
 
 func buildOptions(opts []Option) options {

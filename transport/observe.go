@@ -27,15 +27,6 @@ type Observer interface {
 // WithObserver makes a server report every request to ob.
 func WithObserver(ob Observer) Option { return func(o *options) { o.observer = ob } }
 
-// FailoverFunc is called by a client that holds several addresses of a
-// service when it gives up on one (from) after a transport failure (err)
-// and tries the next (to). It must be fast and safe for concurrent use.
-type FailoverFunc func(from, to string, err error)
-
-// WithFailoverHook makes a client with several addresses report each
-// fail-over to f (metrics count them).
-func WithFailoverHook(f FailoverFunc) Option { return func(o *options) { o.onFailover = f } }
-
 // labels returns the observer's labels of a request: the names if the
 // method is registered, else "unknown" for what is not.
 func (r registry) labels(service, name string) (string, string) {

@@ -17,20 +17,20 @@ import (
 	"github.com/vdsproject/vds/transport"
 )
 
-// recorder is an Observer that keeps what it is told.
-type recorder struct {
+// obsRecorder is an Observer that keeps what it is told.
+type obsRecorder struct {
 	mu       sync.Mutex
 	requests []string // service/method/outcome
 	served   []string // service/method/error?
 }
 
-func (r *recorder) Request(service, method, outcome string, _ time.Duration) {
+func (r *obsRecorder) Request(service, method, outcome string, _ time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.requests = append(r.requests, service+"/"+method+"/"+outcome)
 }
 
-func (r *recorder) Served(service, method string, _ time.Duration, _ any, err error) {
+func (r *obsRecorder) Served(service, method string, _ time.Duration, _ any, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := service + "/" + method
@@ -40,7 +40,7 @@ func (r *recorder) Served(service, method string, _ time.Duration, _ any, err er
 	r.served = append(r.served, s)
 }
 
-func (r *recorder) get() ([]string, []string) {
+func (r *obsRecorder) get() ([]string, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.requests...), append([]string(nil), r.served...)
@@ -59,7 +59,7 @@ func TestObserverEveryTransport(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{}
+			rec := &obsRecorder{}
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			t.Cleanup(func() { cancel(); wg.Wait() })
