@@ -39,6 +39,9 @@
 //   - vds_store_operation_duration_seconds{operation},
 //     vds_store_operation_errors_total{operation}: the storage server's
 //     store calls (these four once WrapServerStore was called);
+//   - vds_owner_storage_in_sync: the owner's storage server holds
+//     everything it acknowledged (1) or not yet (0), once WatchOwner was
+//     called;
 //   - vds_client_failovers_total: times a client of this process gave up
 //     on one server address for the next (once FailoverHook was called);
 //   - vds_ready{role}: 1 if the server is ready (the check of Handler's
@@ -265,6 +268,22 @@ func StorageState(s *roles.StorageServer) StateFunc {
 // OwnerState is the latest state of a data owner.
 func OwnerState(o *roles.DataOwner) StateFunc {
 	return func(ctx context.Context) (uint64, time.Time, bool) { return stateOf(o.LatestState(ctx)) }
+}
+
+// WatchOwner adds vds_owner_storage_in_sync: 1 while the storage server
+// is known to hold everything the owner acknowledged
+// (roles.DataOwner.InSync), 0 after a failed push until the owner's
+// background sync succeeds.
+func (m *Metrics) WatchOwner(o *roles.DataOwner) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vds_owner_storage_in_sync",
+		Help: "1 while the storage server holds everything the owner acknowledged, 0 until a failed push is re-sent.",
+	}, func() float64 {
+		if o.InSync() {
+			return 1
+		}
+		return 0
+	}))
 }
 
 // VerifierState is the state a verifier holds.

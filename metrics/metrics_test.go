@@ -62,6 +62,14 @@ func (f *flakyStore) LatestState(ctx context.Context) (*roles.SignedState, error
 	return f.ServerStore.LatestState(ctx)
 }
 
+// downStorage is a storage server that cannot be reached.
+type downStorage struct{}
+
+func (downStorage) StoreBatch(context.Context, *roles.StoreBatchRequest) error   { return errDown }
+func (downStorage) ApplyState(context.Context, *roles.SignedState) error         { return errDown }
+func (downStorage) UpdateBatch(context.Context, *roles.UpdateBatchRequest) error { return errDown }
+func (downStorage) LatestState(context.Context) (*roles.SignedState, error)      { return nil, errDown }
+
 // node is one server: its metrics, its services over HTTP, and its metrics
 // listener.
 type node struct {
@@ -359,6 +367,30 @@ func TestReadyNoState(t *testing.T) {
 	require.ErrorIs(t, transport.StorageReady(empty)(ctx), roles.ErrUnavailable)
 	require.NoError(t, transport.StorageReady(l.Server)(ctx))
 	require.NoError(t, transport.OwnerReady(l.Owner)(ctx))
+	om := metrics.New("owner")
+	om.WatchOwner(l.Owner)
+	fams, err := om.Registry().Gather()
+	require.NoError(t, err)
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	require.Contains(t, byName, "vds_owner_storage_in_sync")
+	require.Equal(t, 1.0, value(byName, "vds_owner_storage_in_sync"))
+
+	// An owner whose storage server is down is out of sync.
+	down, err := roles.NewDataOwner(ctx, testCRS(t), roles.NewMemoryOwnerStore(), downStorage{})
+	require.NoError(t, err)
+	_, err = down.Ingest(ctx, batch(4))
+	require.ErrorIs(t, err, roles.ErrUnavailable)
+	dm := metrics.New("owner")
+	dm.WatchOwner(down)
+	fams, err = dm.Registry().Gather()
+	require.NoError(t, err)
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	require.Equal(t, 0.0, value(byName, "vds_owner_storage_in_sync"))
 
 	var now atomic.Int64
 	now.Store(time.Now().UnixNano())

@@ -185,6 +185,9 @@ func runOwner(ctx context.Context, args []string) error {
 	go watchOwner(ctx, o, log)
 	keys := o.Keys()
 	ready := transport.OwnerReady(o)
+	if mon != nil {
+		mon.m.WatchOwner(o)
+	}
 	if err := mon.start(ctx, log, ready, metrics.OwnerState(o)); err != nil {
 		return err
 	}
