@@ -46,6 +46,7 @@ func NewMemoryServerStore() *MemoryServerStore {
 
 var (
 	_ ServerStore     = (*MemoryServerStore)(nil)
+	_ Pinger          = (*MemoryServerStore)(nil)
 	_ ProofTableStore = (*MemoryServerStore)(nil)
 )
 
@@ -54,6 +55,13 @@ func (m *MemoryServerStore) check(ctx context.Context) error {
 		return ErrClosed
 	}
 	return ctx.Err()
+}
+
+// Ping implements Pinger: ErrClosed after Close.
+func (m *MemoryServerStore) Ping(ctx context.Context) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.check(ctx)
 }
 
 // PutBatch implements ServerStore.

@@ -23,13 +23,23 @@ func NewMemoryOwnerStore() *MemoryOwnerStore {
 	return &MemoryOwnerStore{seqs: map[string]uint64{}, records: map[BatchID]BatchRecord{}}
 }
 
-var _ OwnerStore = (*MemoryOwnerStore)(nil)
+var (
+	_ OwnerStore = (*MemoryOwnerStore)(nil)
+	_ Pinger     = (*MemoryOwnerStore)(nil)
+)
 
 func (m *MemoryOwnerStore) check(ctx context.Context) error {
 	if m.closed {
 		return ErrClosed
 	}
 	return ctx.Err()
+}
+
+// Ping implements Pinger: ErrClosed after Close.
+func (m *MemoryOwnerStore) Ping(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.check(ctx)
 }
 
 // Secrets implements OwnerStore.

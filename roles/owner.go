@@ -372,6 +372,12 @@ func (o *DataOwner) LatestState(ctx context.Context) (*SignedState, error) {
 	return o.store.LatestState(ctx)
 }
 
+// Ping checks that the owner's store is reachable (Pinger, or a read of
+// the latest state for a store without Ping).
+func (o *DataOwner) Ping(ctx context.Context) error {
+	return ping(ctx, o.store, o.store.LatestState)
+}
+
 // States returns the owner's states of epochs from..to.
 func (o *DataOwner) States(ctx context.Context, from, to uint64) ([]SignedState, error) {
 	if to >= from && to-from >= uint64(o.cfg.limits.MaxStatesPerCall) {

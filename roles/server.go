@@ -341,6 +341,12 @@ func (s *StorageServer) UpdateBatch(ctx context.Context, req *UpdateBatchRequest
 	return nil
 }
 
+// Ping checks that the server's store is reachable (Pinger, or a read of
+// the latest state for a store without Ping).
+func (s *StorageServer) Ping(ctx context.Context) error {
+	return ping(ctx, s.store, s.store.LatestState)
+}
+
 // LatestState returns the newest state the server holds.
 func (s *StorageServer) LatestState(ctx context.Context) (*SignedState, error) {
 	return s.store.LatestState(ctx)

@@ -2,6 +2,7 @@ package roles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -67,6 +68,28 @@ type ServerStore interface {
 	PutWitness(ctx context.Context, id BatchID, w accumulator.Witness) error
 	// Close releases the store.
 	Close() error
+}
+
+// Pinger is implemented by stores that can check they are reachable (a
+// database connection, an open file) without reading any state. It is
+// optional: StorageServer.Ping and DataOwner.Ping fall back on reading the
+// latest state. Health checks call it; it must be cheap.
+type Pinger interface {
+	// Ping returns nil if the store is usable, else an error saying why
+	// not (ErrClosed after Close).
+	Ping(ctx context.Context) error
+}
+
+// ping checks a store: its Ping if it has one, else a read of its latest
+// state (an empty chain is reachable).
+func ping(ctx context.Context, store any, latest func(context.Context) (*SignedState, error)) error {
+	if p, ok := store.(Pinger); ok {
+		return p.Ping(ctx)
+	}
+	if _, err := latest(ctx); err != nil && !errors.Is(err, ErrUnknownState) {
+		return err
+	}
+	return nil
 }
 
 // ChainStep is what appending a state to a chain does.

@@ -65,4 +65,15 @@
 // [WithMaxInflightBytes] of bodies (32 MiB) are handled at once; beyond, a
 // request is refused with ErrUnavailable (HTTP 503) before its body is read.
 // The HTTP transport wants exactly application/cbor.
+//
+// # Health and metrics
+//
+// [StorageReady], [OwnerReady] and [VerifierReady] say whether a server is
+// ready (its store reachable, a current signed state). The health method
+// answers it to a [HealthRequest] with Ready set ([CheckHealth]); with
+// [WithReadiness], [NewHTTPHandler] also serves GET /healthz and /readyz
+// ([HealthHandler]). A server reports every request and every handler
+// call to its [Observer] ([WithObserver]; package metrics exports them to
+// Prometheus), and a client with several addresses reports its fail-overs
+// to the hook of [WithOnFailover].
 package transport

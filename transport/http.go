@@ -131,9 +131,15 @@ func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
 	reg := newRegistry(services)
 	g := newGate(&o)
 	mux := http.NewServeMux()
+	if o.ready != nil {
+		hh := HealthHandler(o.ready)
+		mux.Handle("/healthz", hh)
+		mux.Handle("/readyz", hh)
+	}
 	mux.HandleFunc("/v1/{service}/{method}", func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		status := serveHTTP(w, r, reg, g, &o)
+		status, we := serveHTTP(w, r, reg, g, &o)
+		o.observeRequest(reg, r.PathValue("service"), r.PathValue("method"), we, start)
 		if o.http.logger != nil {
 			o.http.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("transport", "http"), slog.String("service", r.PathValue("service")),
@@ -151,8 +157,10 @@ func contentTypeOK(ct string) bool {
 	return err == nil && mt == ContentType
 }
 
-func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o *options) int {
-	fail := func(status int, we *WireError) int {
+// serveHTTP serves one request and returns its HTTP status and, if it
+// failed, its wire error.
+func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o *options) (int, *WireError) {
+	fail := func(status int, we *WireError) (int, *WireError) {
 		b, err := o.codec.Marshal(we)
 		if err != nil {
 			b = nil
@@ -160,7 +168,7 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 		w.Header().Set("Content-Type", ContentType)
 		w.WriteHeader(status)
 		_, _ = w.Write(b)
-		return status
+		return status, we
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -203,7 +211,7 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 		}
 		return fail(http.StatusBadRequest, &WireError{Code: "invalid_input", Message: "read request body: " + err.Error()})
 	}
-	out, we := serveBody(r.Context(), m, service, o.codec, body)
+	out, we := serveBody(r.Context(), m, service, o, body)
 	body = nil // let the collector have it while the response is written
 	if we != nil {
 		return fail(httpStatus(we.Code), we)
@@ -211,7 +219,7 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
-	return http.StatusOK
+	return http.StatusOK, nil
 }
 
 // readBody reads a request body of the declared length n (unknown if

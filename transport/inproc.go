@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/vdsproject/vds/codec"
 )
@@ -20,6 +21,8 @@ type options struct {
 	maxConcurrent int        // server: requests at once
 	maxInflight   int64      // server: request bytes at once
 	failover      failoverOptions
+	observer      Observer  // server: metrics
+	ready         ReadyFunc // server: readiness (HTTP /readyz, health)
 }
 
 func buildOptions(opts []Option) options {
@@ -49,12 +52,13 @@ func handle(ctx context.Context, reg registry, o *options, p *Peer, service, nam
 	if err := o.authorize(ctx, p, service, m); err != nil {
 		return nil, ToWire(err)
 	}
-	return serveBody(ctx, m, service, o.codec, body)
+	return serveBody(ctx, m, service, o, body)
 }
 
 // serveBody decodes a request of m (with the method's codec when the
 // server speaks CBOR), serves it and encodes the response.
-func serveBody(ctx context.Context, m *Method, service string, c codec.Codec, body []byte) ([]byte, *WireError) {
+func serveBody(ctx context.Context, m *Method, service string, o *options, body []byte) ([]byte, *WireError) {
+	c := o.codec
 	if m.MaxRequestBytes > 0 && int64(len(body)) > m.MaxRequestBytes {
 		return nil, ToWire(fmt.Errorf("transport: %s/%s request of %d bytes, above its limit of %d: %w", service, m.Name, len(body), m.MaxRequestBytes, errTooLarge))
 	}
@@ -66,7 +70,7 @@ func serveBody(ctx context.Context, m *Method, service string, c codec.Codec, bo
 	if err := dc.Unmarshal(body, req); err != nil {
 		return nil, ToWire(fmt.Errorf("decode %s/%s request: %w", service, m.Name, err))
 	}
-	resp, err := m.Serve(ctx, req)
+	resp, err := o.serve(ctx, service, m, req)
 	if err != nil {
 		return nil, ToWire(err)
 	}
@@ -102,7 +106,9 @@ func (t *InProc) Call(ctx context.Context, service, name string, req, resp any) 
 		if err := t.opts.authorize(ctx, &Peer{Transport: PeerInProc}, service, m); err != nil {
 			return err
 		}
-		out, err := m.Serve(ctx, req)
+		start := time.Now()
+		out, err := t.opts.serve(ctx, service, m, req)
+		t.opts.observeRequest(t.reg, service, name, ToWire(err), start)
 		if err != nil {
 			return err
 		}
@@ -119,7 +125,9 @@ func (t *InProc) Call(ctx context.Context, service, name string, req, resp any) 
 	if err != nil {
 		return fmt.Errorf("transport: encode %s/%s request: %w", service, name, err)
 	}
+	start := time.Now()
 	out, werr := handle(ctx, t.reg, &t.opts, &Peer{Transport: PeerInProc}, service, name, body)
+	t.opts.observeRequest(t.reg, service, name, werr, start)
 	if werr != nil {
 		return werr.Err()
 	}

@@ -21,6 +21,14 @@ type Health struct {
 	Owner    roles.Hash `cbor:"owner"`
 	Epoch    uint64     `cbor:"epoch"`
 	HasEpoch bool       `cbor:"has_epoch,omitempty"`
+	// Ready answers a HealthRequest with Ready set: whether the server is
+	// ready to serve (see StorageReady, OwnerReady, VerifierReady). It is
+	// absent otherwise, so that clients that predate it (which refuse
+	// unknown fields) still decode the answer, and from servers that
+	// predate it.
+	Ready *bool `cbor:"ready,omitempty"`
+	// NotReady says why the server is not ready ("" when it is).
+	NotReady string `cbor:"not_ready,omitempty"`
 }
 
 // BatchRef names a batch.

@@ -168,13 +168,13 @@ func StorageService(s *roles.StorageServer) *Service {
 	}
 	wide := max(s.Capacity(), s.Limits().MaxColumns)
 	return limitMethods(NewService(ServiceStorage,
-		method("health", true, func(ctx context.Context, _ *Empty) (*Health, error) {
+		healthMethod(func(ctx context.Context) *Health {
 			h := &Health{Service: ServiceStorage, CRS: s.CRSDigest(), Owner: owner.ID()}
 			if st, err := s.LatestState(ctx); err == nil {
 				h.Epoch, h.HasEpoch = st.State.Epoch, true
 			}
-			return h, nil
-		}),
+			return h
+		}, StorageReady(s)),
 		&Method{Name: "store_batch", Idempotent: true,
 			NewRequest: func() any { return new(storeBatchWire) },
 			Serve: func(ctx context.Context, req any) (any, error) {
@@ -246,13 +246,13 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 	n, lim := o.CRS().N(), o.Limits()
 	wide := max(n, lim.MaxColumns)
 	return limitMethods(NewService(ServiceOwner,
-		method("health", true, func(ctx context.Context, _ *Empty) (*Health, error) {
+		healthMethod(func(ctx context.Context) *Health {
 			h := &Health{Service: ServiceOwner, CRS: o.CRSDigest(), Owner: keys.ID()}
 			if st, err := o.LatestState(ctx); err == nil {
 				h.Epoch, h.HasEpoch = st.State.Epoch, true
 			}
-			return h, nil
-		}),
+			return h
+		}, OwnerReady(o)),
 		method("get_crs", true, func(context.Context, *Empty) (*CRSFile, error) {
 			return &CRSFile{CRS: crsFile, Keys: keys}, nil
 		}),
@@ -317,13 +317,13 @@ func VerifierService(v *roles.Verifier) *Service {
 		})
 	}
 	return limitMethods(NewService(ServiceVerifier,
-		method("health", true, func(context.Context, *Empty) (*Health, error) {
+		healthMethod(func(context.Context) *Health {
 			h := &Health{Service: ServiceVerifier}
 			if st := v.State(); st != nil {
 				h.CRS, h.Owner, h.Epoch, h.HasEpoch = st.State.CRS, st.State.Owner, st.State.Epoch, true
 			}
-			return h, nil
-		}),
+			return h
+		}, VerifierReady(v)),
 		verify("verify_dc_query", roles.QueryPoint, roles.QueryRange, roles.QueryWeighted),
 		verify("verify_da_audit", roles.QueryAudit),
 		verify("verify_time_proofs", roles.QueryWindow),

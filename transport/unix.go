@@ -213,7 +213,7 @@ func (s *UnixServer) serveConn(ctx context.Context, c net.Conn) {
 			release()
 			return
 		}
-		out, we := serveBody(ctx, m, service, s.opts.codec, body)
+		out, we := serveBody(ctx, m, service, &s.opts, body)
 		body = nil
 		release()
 		if !s.reply(ctx, c, w, start, service, method, out, we) || ctx.Err() != nil {
@@ -233,6 +233,7 @@ func (s *UnixServer) reply(ctx context.Context, c net.Conn, w *bufio.Writer, sta
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(s.opts.http.writeTimeout))
 	err := writeFrame(w, []byte{status}, out)
+	s.opts.observeRequest(s.reg, service, method, we, start)
 	if l := s.opts.http.logger; l != nil {
 		code := "ok"
 		if we != nil {

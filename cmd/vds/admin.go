@@ -151,30 +151,53 @@ type replicaStateJSON struct {
 type serverStateJSON struct {
 	Reachable bool    `json:"reachable"`
 	Epoch     *uint64 `json:"epoch,omitempty"` // absent: no state yet (or unreachable)
-	Error     string  `json:"error,omitempty"`
+	// Ready is absent when the server is unreachable or predates
+	// readiness; NotReady says why it is not ready.
+	Ready    *bool  `json:"ready,omitempty"`
+	NotReady string `json:"not_ready,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
-// serverHealth calls a server's health method: callErr is the call's
-// failure (also in r.Error), dialErr that the address cannot be dialled at
-// all (malformed, TLS without -tls-dir).
+// describe is one line about a server for vds state.
+func (s *serverStateJSON) describe() string {
+	if !s.Reachable {
+		return "unreachable: " + safeText(s.Error)
+	}
+	d := "no state yet"
+	if s.Epoch != nil {
+		d = fmt.Sprintf("epoch %d", *s.Epoch)
+	}
+	switch {
+	case s.Ready == nil:
+		d += " (readiness unknown: an older server)"
+	case *s.Ready:
+		d += ", ready"
+	default:
+		d += ", NOT READY: " + safeText(s.NotReady)
+	}
+	return d
+}
+
+// serverHealth calls a server's health method, with its readiness:
+// callErr is the call's failure (also in r.Error), dialErr that the address
+// cannot be dialled at all (malformed, TLS without -tls-dir).
 func serverHealth(ctx context.Context, c *common, addr, svc string) (r serverStateJSON, callErr, dialErr error) {
 	t, err := c.dial(addr)
 	if err != nil {
 		return r, nil, err
 	}
-	var h transport.Health
-	err = t.Call(ctx, svc, "health", &transport.Empty{}, &h)
+	h, err := transport.CheckHealth(ctx, t, svc)
 	t.Close()
-	switch {
-	case err != nil:
+	if err != nil {
 		r.Error = err.Error()
-	case !h.HasEpoch:
-		r.Reachable = true
-	default:
-		e := h.Epoch
-		r.Reachable, r.Epoch = true, &e
+		return r, err, nil
 	}
-	return r, err, nil
+	r.Reachable, r.Ready, r.NotReady = true, h.Ready, h.NotReady
+	if h.HasEpoch {
+		e := h.Epoch
+		r.Epoch = &e
+	}
+	return r, nil, nil
 }
 
 func runState(ctx context.Context, args []string) error {
@@ -252,14 +275,7 @@ func runState(ctx context.Context, args []string) error {
 		servers = append(servers, verifier)
 	}
 	for _, s := range servers {
-		switch {
-		case !s.out.Reachable:
-			fmt.Printf("%-9s unreachable: %s\n", s.name+":", safeText(s.out.Error))
-		case s.out.Epoch == nil:
-			fmt.Printf("%-9s no state yet\n", s.name+":")
-		default:
-			fmt.Printf("%-9s epoch %d\n", s.name+":", *s.out.Epoch)
-		}
+		fmt.Printf("%-9s %s\n", s.name+":", s.out.describe())
 	}
 	if len(down) > 0 {
 		return errors.Join(down...)

@@ -54,6 +54,12 @@ type common struct {
 	// tokenFile is -token-file (env VDS_TOKEN_FILE); "" means
 	// DIR/owner.token.
 	tokenFile string
+	// metricsAddr is each role's -metrics address for the servers start
+	// spawns ("" or absent: none).
+	metricsAddr map[string]string
+	// onFailover, if set, is called at each fail-over of the storage
+	// client dialStorage returns.
+	onFailover func(from, to string, err error)
 }
 
 func newCommon(name string) *common {
@@ -152,7 +158,8 @@ func (c *common) tlsOpts(u string) ([]transport.Option, error) {
 // dialStorage connects to the storage server: to its one address as dial
 // does, or, given a comma-separated list of replicas (-storage a,b), through
 // a transport.Failover that moves a call to the next replica when one is
-// unreachable. log, if not nil, gets a WARN line per fail-over.
+// unreachable. log, if not nil, gets a WARN line per fail-over, and
+// c.onFailover, if set, is called (the server's metrics count them).
 func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transport.Transport, error) {
 	addrs := transport.SplitAddrs(c.storage)
 	switch len(addrs) {
@@ -174,9 +181,14 @@ func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transp
 		}
 	}
 	opts = append(opts, withTLS...)
-	if log != nil {
+	if hook := c.onFailover; log != nil || hook != nil {
 		opts = append(opts, transport.WithOnFailover(func(from, to string, err error) {
-			log.Warn("storage replica failed; failing over", "from", from, "to", to, "err", err)
+			if log != nil {
+				log.Warn("storage replica failed; failing over", "from", from, "to", to, "err", err)
+			}
+			if hook != nil {
+				hook(from, to, err)
+			}
 		}))
 	}
 	return transport.DialFailover(urls, opts...)

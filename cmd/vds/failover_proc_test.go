@@ -35,7 +35,8 @@ func TestStorageListFailsOver(t *testing.T) {
 	testproc.Start(t, bin, "storage", "serve", "-dir", dir, "-listen", sock("s"))
 	waitUp(t, sock("s"), transport.ServiceStorage)
 	testproc.Start(t, bin, append([]string{"verifier", "serve", "-listen", sock("v")}, common...)...)
-	owner := testproc.Start(t, bin, append([]string{"owner", "serve", "-listen", sock("o"), "-verifier", sock("v")}, common...)...)
+	om := freeAddr(t) // the owner's metrics count its fail-overs
+	owner := testproc.Start(t, bin, append([]string{"owner", "serve", "-listen", sock("o"), "-verifier", sock("v"), "-metrics", om}, common...)...)
 	waitUp(t, sock("v"), transport.ServiceVerifier)
 	waitUp(t, sock("o"), transport.ServiceOwner)
 
@@ -44,6 +45,8 @@ func TestStorageListFailsOver(t *testing.T) {
 	require.Contains(t, c.ok("ingest", "-file", file, "-stream", "g", "-scale", "temp=1"), "1 new")
 	require.Eventually(t, func() bool { return strings.Contains(owner.Log.String(), "failing over") }, 10*time.Second, 20*time.Millisecond,
 		"the owner logs its fail-over")
+	_, metrics := getURL(t, "http://"+om+"/metrics")
+	require.Regexp(t, `(?m)^vds_client_failovers_total [1-9]`, metrics, "the owner counts its fail-overs")
 
 	var l listJSON
 	c.json(&l, "list")

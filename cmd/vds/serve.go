@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/roles/boltstore"
 	"github.com/vdsproject/vds/transport"
@@ -15,8 +16,9 @@ import (
 
 // listenAndServe serves the services on addr (host:port or unix:///path)
 // until ctx ends.
-func listenAndServe(ctx context.Context, c *common, addr string, log *slog.Logger, extra []transport.Option, services ...*transport.Service) error {
-	opts := append([]transport.Option{transport.WithLogger(log)}, extra...)
+// Over HTTP(S) it also serves GET /healthz and /readyz (ready).
+func listenAndServe(ctx context.Context, c *common, addr string, log *slog.Logger, ready transport.ReadyFunc, extra []transport.Option, services ...*transport.Service) error {
+	opts := append([]transport.Option{transport.WithLogger(log), transport.WithReadiness(ready)}, extra...)
 	if strings.HasPrefix(addr, "unix:") {
 		srv, err := transport.ListenUnix(transport.UnixPath(addr), services, opts...)
 		if err != nil {
@@ -70,10 +72,12 @@ func runStorage(ctx context.Context, args []string) error {
 	listen := c.fs.String("listen", defaultAddr("SS", "5002"), "address to serve on: host:port or unix:///path")
 	precompute := c.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 128 bytes per row and column)")
 	workers := c.fs.Int("precompute-workers", roles.DefaultPrecomputeWorkers(), "cores the precomputation may use")
+	metricsAddr := c.metricsFlag("SS")
 	if err := c.parse(args); err != nil {
 		return err
 	}
 	log := c.logger("storage")
+	mon := newMonitor("storage", *metricsAddr)
 	crs, err := c.loadCRS()
 	if err != nil {
 		return err
@@ -91,7 +95,7 @@ func runStorage(ctx context.Context, args []string) error {
 	if !*precompute {
 		opts = append(opts, roles.WithoutPrecompute())
 	}
-	srv, err := roles.NewStorageServer(crs, keys, store, opts...)
+	srv, err := roles.NewStorageServer(crs, keys, mon.wrap(store), opts...)
 	if err != nil {
 		return err
 	}
@@ -102,8 +106,12 @@ func runStorage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	ready := transport.StorageReady(srv)
+	if err := mon.start(ctx, log, ready, metrics.StorageState(srv)); err != nil {
+		return err
+	}
 	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", c.path(storageDB), "precompute", *precompute, "resumed", resumed)
-	return listenAndServe(ctx, c, *listen, log, nil, transport.StorageService(srv))
+	return listenAndServe(ctx, c, *listen, log, ready, mon.serverOptions(), transport.StorageService(srv))
 }
 
 func runOwner(ctx context.Context, args []string) error {
@@ -116,9 +124,11 @@ func runOwner(ctx context.Context, args []string) error {
 	verifiers := c.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
 	heartbeat := c.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
 	insecure := c.fs.Bool("insecure", false, "serve on TCP without a token file or mutual TLS: anyone who reaches the port can create, update and revoke batches")
+	metricsAddr := c.metricsFlag("DO")
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	mon := newMonitor("owner", *metricsAddr)
 	if *heartbeat <= 0 {
 		return fmt.Errorf("-heartbeat must be positive")
 	}
@@ -143,6 +153,7 @@ func runOwner(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	c.onFailover = mon.failoverHook()
 	st, err := c.dialStorage(log)
 	if err != nil {
 		return err
@@ -173,8 +184,15 @@ func runOwner(ctx context.Context, args []string) error {
 	go func() { _ = o.Run(ctx) }()
 	go watchOwner(ctx, o, log)
 	keys := o.Keys()
+	ready := transport.OwnerReady(o)
+	if mon != nil {
+		mon.m.WatchOwner(o)
+	}
+	if err := mon.start(ctx, log, ready, metrics.OwnerState(o)); err != nil {
+		return err
+	}
 	log.Info("owner ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "storage", c.storage, "heartbeat", *heartbeat, "mutations", how)
-	return listenAndServe(ctx, c, *listen, log, []transport.Option{transport.WithAuthorizer(auth)}, transport.OwnerService(o, file))
+	return listenAndServe(ctx, c, *listen, log, ready, append(mon.serverOptions(), transport.WithAuthorizer(auth)), transport.OwnerService(o, file))
 }
 
 // watchOwner logs when the storage server falls out of sync with the owner
@@ -223,9 +241,11 @@ func runVerifier(ctx context.Context, args []string) error {
 	listen := c.fs.String("listen", defaultAddr("VERIFIER", "5003"), "address to serve on: host:port or unix:///path")
 	maxAge := c.fs.Duration("max-state-age", roles.DefaultMaxStateAge, "refuse to verify against a state issued longer ago than this: the longest a revocation can go unnoticed (a few of the owner's -heartbeat; 0 turns the check off, which is unsafe)")
 	poll := c.fs.Duration("poll", roles.DefaultPollInterval, "ask the owner for its latest state this often, in case a push was lost")
+	metricsAddr := c.metricsFlag("VERIFIER")
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	mon := newMonitor("verifier", *metricsAddr)
 	if *maxAge < 0 || *poll <= 0 {
 		return fmt.Errorf("-max-state-age must not be negative and -poll must be positive")
 	}
@@ -243,6 +263,7 @@ func runVerifier(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ot.Close()
+	c.onFailover = mon.failoverHook()
 	stt, err := c.dialStorage(log)
 	if err != nil {
 		return err
@@ -287,6 +308,10 @@ func runVerifier(ctx context.Context, args []string) error {
 		}
 		_ = v.Run(ctx)
 	}()
+	ready := transport.VerifierReady(v)
+	if err := mon.start(ctx, log, ready, metrics.VerifierState(v)); err != nil {
+		return err
+	}
 	log.Info("verifier ready", "crs", crs.Digest().String()[:16], "owner", keys.ID().String()[:16], "max_state_age", *maxAge, "poll", *poll)
-	return listenAndServe(ctx, c, *listen, log, nil, transport.VerifierService(v))
+	return listenAndServe(ctx, c, *listen, log, ready, mon.serverOptions(), transport.VerifierService(v))
 }

@@ -48,6 +48,9 @@ func spawn(c *common, role, logFile string, detach bool) (*exec.Cmd, error) {
 	if c.logJSON {
 		args = append(args, "-log-json")
 	}
+	if a := c.metricsAddr[role]; a != "" {
+		args = append(args, "-metrics", a)
+	}
 	lf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -91,6 +94,16 @@ func waitHealthy(ctx context.Context, c *common, role, service string, timeout t
 
 func runStart(ctx context.Context, args []string) error {
 	c := newCommon("start")
+	c.metricsAddr = map[string]string{}
+	for _, r := range []struct{ role, prefix string }{{"storage", "SS"}, {"verifier", "VERIFIER"}, {"owner", "DO"}} {
+		c.fs.Func(r.role+"-metrics", "serve the "+r.role+"'s Prometheus metrics, /healthz and /readyz on this address, host:port (env "+r.prefix+"_METRICS; default off)", func(v string) error {
+			c.metricsAddr[r.role] = v
+			return nil
+		})
+		if v := os.Getenv(r.prefix + "_METRICS"); v != "" {
+			c.metricsAddr[r.role] = v
+		}
+	}
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -122,6 +135,9 @@ func runStart(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w (see %s)", err, logFile)
 		}
 		fmt.Printf("%-8s started (pid %d) on %s, log %s\n", s.role, pid, c.url(c.roleAddr(s.role)), logFile)
+		if a := c.metricsAddr[s.role]; a != "" {
+			fmt.Printf("%-8s metrics on http://%s/metrics\n", "", a)
+		}
 	}
 	return nil
 }

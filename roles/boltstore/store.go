@@ -102,6 +102,7 @@ type Store struct {
 var (
 	_ roles.ServerStore = (*Store)(nil)
 	_ roles.OwnerStore  = (*Store)(nil)
+	_ roles.Pinger      = (*Store)(nil)
 )
 
 // Open opens the store file at path, creating it with mode 0600 if it does
@@ -195,6 +196,12 @@ func (s *Store) Close() error {
 		return fmt.Errorf("boltstore: close: %w", err)
 	}
 	return nil
+}
+
+// Ping implements roles.Pinger: it opens and ends a read transaction
+// (roles.ErrClosed after Close).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.view(ctx, func(*bolt.Tx) error { return nil })
 }
 
 // view runs fn in a read transaction.

@@ -403,7 +403,14 @@ func ownerContextCancelled(t *testing.T, s roles.OwnerStore) {
 func ownerClose(t *testing.T, s roles.OwnerStore) {
 	require.NoError(t, s.InitSecrets(bg, &roles.OwnerSecrets{SigningSeed: randomBytes(t, 32), Accumulator: randomBytes(t, 32)}))
 	commitChain(t, s, 1)
+	pinger, canPing := s.(roles.Pinger)
+	if canPing {
+		require.NoError(t, pinger.Ping(bg), "Ping of an open store")
+	}
 	require.NoError(t, s.Close())
+	if canPing {
+		require.ErrorIs(t, pinger.Ping(bg), roles.ErrClosed, "Ping after Close")
+	}
 	for name, call := range ownerCalls(bg, t, s) {
 		require.ErrorIs(t, call(), roles.ErrClosed, name)
 	}

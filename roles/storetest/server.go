@@ -790,7 +790,14 @@ func serverClose(t *testing.T, s roles.ServerStore) {
 	put(t, s, b)
 	g := NewState(t, nil, roles.BatchID{})
 	require.NoError(t, s.AppendState(bg, g))
+	pinger, canPing := s.(roles.Pinger)
+	if canPing {
+		require.NoError(t, pinger.Ping(bg), "Ping of an open store")
+	}
 	require.NoError(t, s.Close())
+	if canPing {
+		require.ErrorIs(t, pinger.Ping(bg), roles.ErrClosed, "Ping after Close")
+	}
 	w := accumulator.Witness{W: RandomG1(t), U: RandomScalar(t), Epoch: 1}
 	calls := map[string]func() error{
 		"PutBatch":    func() error { return s.PutBatch(bg, b) },

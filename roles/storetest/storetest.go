@@ -17,7 +17,8 @@
 // store; the suite closes it (Close may therefore be called twice, which
 // must be harmless). Subtests assert the exact error kinds with errors.Is and
 // errors.As, that a failing call changes nothing, and that concurrent calls
-// are safe (run with -race).
+// are safe (run with -race). A store that implements [roles.Pinger] must
+// answer Ping while open and fail it with roles.ErrClosed after Close.
 //
 // The fixtures (NewState, NewBatch, …) build well-formed signed objects with
 // random points and random signature bytes: stores do not verify signatures
