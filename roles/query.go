@@ -80,17 +80,20 @@ func checkQueryShape(q *Query, l int, lim Limits) error {
 		return nil
 	}
 	noTime := q.TimeFrom == 0 && q.TimeTo == 0
+	// Weights belong to weighted queries only: outside them the field is
+	// absent, not an empty vector, so that a query has one encoding.
+	noWeights := q.Weights == nil
 	switch q.Kind {
 	case QueryPoint:
 		if q.Row < 1 || int(q.Row) > l {
 			return invalid("query", "row %d outside [1, %d]", q.Row, l)
 		}
-		return unused(q.From == 0 && q.To == 0 && len(q.Weights) == 0 && noTime && len(q.Nonce) == 0, "point")
+		return unused(q.From == 0 && q.To == 0 && noWeights && noTime && len(q.Nonce) == 0, "point")
 	case QueryRange:
 		if q.From < 1 || q.To < q.From || int(q.To) > l {
 			return invalid("query", "rows %d..%d outside [1, %d]", q.From, q.To, l)
 		}
-		return unused(q.Row == 0 && len(q.Weights) == 0 && noTime && len(q.Nonce) == 0, "range")
+		return unused(q.Row == 0 && noWeights && noTime && len(q.Nonce) == 0, "range")
 	case QueryWeighted:
 		if len(q.Weights) == 0 || len(q.Weights) > l {
 			return invalid("query", "%d weights for %d rows", len(q.Weights), l)
@@ -110,12 +113,12 @@ func checkQueryShape(q *Query, l int, lim Limits) error {
 		if q.TimeFrom > q.TimeTo {
 			return invalid("query", "time window %d..%d is reversed", q.TimeFrom, q.TimeTo)
 		}
-		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && len(q.Weights) == 0 && len(q.Nonce) == 0, "window")
+		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && noWeights && len(q.Nonce) == 0, "window")
 	case QueryAudit:
 		if len(q.Nonce) == 0 || len(q.Nonce) > lim.MaxNonceLen {
 			return invalid("query", "audit nonce must have 1..%d bytes", lim.MaxNonceLen)
 		}
-		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && len(q.Weights) == 0 && noTime, "audit")
+		return unused(q.Row == 0 && q.From == 0 && q.To == 0 && noWeights && noTime, "audit")
 	}
 	return invalid("query", "unknown kind %d", q.Kind)
 }

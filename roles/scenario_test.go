@@ -382,6 +382,15 @@ func TestScenarioBindingFailure(t *testing.T) {
 	d := sbA.Data
 	d.Columns = []codec.ScalarVector{sbA.Data.Columns[0], sbB.Data.Columns[1]}
 	requireErrIs(t, store(honestHdr, d), roles.ErrInvalidInput)
+	// A header whose declared bound is below a value of its data (SPEC §5:
+	// a sum could wrap and no verifier could tell) is refused before the
+	// commitments are recomputed.
+	narrow := cloneHeader(t, &sbA.Header)
+	narrow.Header.Columns[0].Bits = 1
+	resign(narrow)
+	requireErrIs(t, store(narrow, sbA.Data), roles.ErrInvalidInput)
+	err := store(narrow, sbA.Data)
+	require.ErrorContains(t, err, "bound of 1 bits")
 	// Control: the re-signed header with A's true commitments is stored.
 	require.NoError(t, store(honestHdr, sbA.Data))
 

@@ -149,6 +149,9 @@ func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) erro
 	if err := commitment.CheckPoint((*bls.G1Affine)(&s.Acc)); err != nil {
 		return fmt.Errorf("vds: accumulator value of epoch %d: %w", s.Epoch, err)
 	}
+	if st.IssuedAt < 0 {
+		return invalid("state", "issued_at %d is before 1970", st.IssuedAt)
+	}
 	if (s.Epoch == 0) != (s.Revoked == nil) {
 		return invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
 	}
@@ -195,6 +198,14 @@ func (s *StorageServer) checkData(h *Header, d *BatchData) error {
 	for c := range d.Columns {
 		if len(d.Columns[c]) != l {
 			return invalid("batch data", "column %q has %d values for %d rows", h.Columns[c].Name, len(d.Columns[c]), l)
+		}
+		// |v| < 2^bits (SPEC §5): a value beyond the header's bound could
+		// make a sum wrap modulo r, and no verifier could tell.
+		b := int(h.Columns[c].Bits)
+		for i := range d.Columns[c] {
+			if !elementFitsBits((*fr.Element)(&d.Columns[c][i]), b) {
+				return invalid("batch data", "column %q row %d: the value does not fit the header's bound of %d bits", h.Columns[c].Name, i+1, b)
+			}
 		}
 	}
 	if !s.cfg.checkCommitments {

@@ -428,6 +428,15 @@ func (v *Verifier) streamState(ctx context.Context, st *SignedState) (*SignedSta
 		v.mu.Unlock()
 		held = st
 	}
+	if st.State.Epoch == held.State.Epoch {
+		hd, err := held.State.Digest()
+		if err != nil {
+			return nil, err
+		}
+		if hd != d { // the owner signed two states for one epoch
+			return nil, fmt.Errorf("vds: the answer's state of epoch %d differs from the held one: %w", st.State.Epoch, ErrConflict)
+		}
+	}
 	if held.IssuedAt != st.IssuedAt || held.Head != st.Head {
 		return nil, &StaleStateError{Have: held.State.Epoch, Got: st.State.Epoch,
 			Reason: fmt.Sprintf("the answer's stream head was signed at %d, the verifier holds one signed at %d", st.IssuedAt, held.IssuedAt)}

@@ -2,6 +2,7 @@ package roles_test
 
 import (
 	"context"
+	"crypto/rand"
 	"math/big"
 	mrand "math/rand/v2"
 	"testing"
@@ -389,4 +390,47 @@ func TestAuditStream(t *testing.T) {
 	lossy := lossyServer{StorageServer: r.l.Server, lost: r.ids[2], other: r.ids[1]}
 	_, err = r.l.Verifier.AuditStream(ctx, lossy, "s", 1500, 4200, []string{"temp"}, []byte("another nonce"))
 	require.ErrorIs(t, err, roles.ErrBadProof)
+}
+
+// TestStreamAnswerEquivocatedState: a stream answer carrying another state
+// of the held epoch, signed by the owner's key with the same issue time and
+// stream head (an owner that equivocated, or a stolen key), is refused with
+// ErrConflict; so is a signed state with a negative issue time.
+func TestStreamAnswerEquivocatedState(t *testing.T) {
+	ctx := context.Background()
+	signer, err := roles.GenerateEd25519Signer(rand.Reader)
+	require.NoError(t, err)
+	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore(), roles.WithSigner(signer))
+	require.NoError(t, err)
+	rng := mrand.New(mrand.NewPCG(7, 7))
+	res, err := l.Owner.Ingest(ctx, twoCols("s", 4, 1000, 10, rng))
+	require.NoError(t, err)
+	_, err = l.Owner.Ingest(ctx, twoCols("t", 4, 1000, 10, rng))
+	require.NoError(t, err)
+	id, _ := res.Header.Header.Digest()
+	_, err = l.Owner.Revoke(ctx, id) // epoch 1
+	require.NoError(t, err)
+	q := &roles.StreamQuery{Stream: "t", Kind: roles.QueryWindow, Columns: []string{"temp"}, TimeFrom: 0, TimeTo: 1 << 40}
+	ans, err := l.Server.AnswerStream(ctx, q)
+	require.NoError(t, err)
+	_, err = l.Verifier.VerifyStream(ctx, q, ans)
+	require.NoError(t, err)
+
+	resign := func(st *roles.SignedState) {
+		sig, err := signer.Sign(ctx, stateMsg(t, st))
+		require.NoError(t, err)
+		st.Sig = sig
+	}
+	twin := cloneStream(t, ans)
+	twin.State.State.Acc = addG1(twin.State.State.Acc, g1Gen())
+	resign(&twin.State)
+	_, err = l.Verifier.VerifyStream(ctx, q, twin)
+	require.ErrorIs(t, err, roles.ErrConflict)
+
+	neg := cloneStream(t, ans)
+	neg.State.IssuedAt = -1
+	resign(&neg.State)
+	_, err = l.Verifier.VerifyStream(ctx, q, neg)
+	require.ErrorIs(t, err, roles.ErrInvalidInput)
+	require.ErrorIs(t, l.Verifier.AcceptState(ctx, &neg.State), roles.ErrInvalidInput)
 }

@@ -365,3 +365,24 @@ func fitsBits(v int64, b uint8) bool {
 	}
 	return mag < uint64(1)<<b
 }
+
+// elementFitsBits reports whether the field element v stands for an integer
+// x with |x| < 2^b (x = v or v − r, SPEC §5), without allocating.
+func elementFitsBits(v *fr.Element, b int) bool {
+	if bitLen(v.Bits()) <= b {
+		return true
+	}
+	var n fr.Element
+	n.Neg(v)
+	return bitLen(n.Bits()) <= b
+}
+
+// bitLen returns the bit length of a little-endian 256-bit integer.
+func bitLen(x [4]uint64) int {
+	for i := 3; i >= 0; i-- {
+		if x[i] != 0 {
+			return 64*i + bits.Len64(x[i])
+		}
+	}
+	return 0
+}

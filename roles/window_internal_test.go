@@ -3,7 +3,10 @@ package roles
 import (
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vdsproject/vds/codec"
 )
 
 // TestCheckWindowHeaderEdges: an opened timestamp of the batch's first or
@@ -55,4 +58,44 @@ func TestCheckWindowHeaderEdges(t *testing.T) {
 	// An interior opening outside the header's range is refused too.
 	rows := BoundaryRows(3, 3, 5)
 	require.ErrorIs(t, checkWindow(&Header{Rows: 5, FirstTime: 10, LastTime: 25}, 3, 3, rows, at(rows), 30, 30), ErrBadProof)
+}
+
+// TestQueryOneEncoding: a query other than a weighted one with a present
+// but empty weight vector (a second encoding of the same query) is refused.
+func TestQueryOneEncoding(t *testing.T) {
+	for _, q := range []Query{
+		{Kind: QueryPoint, Columns: []string{"a"}, Row: 1},
+		{Kind: QueryRange, Columns: []string{"a"}, From: 1, To: 2},
+		{Kind: QueryWindow, Columns: []string{"a"}, TimeFrom: 1, TimeTo: 2},
+		{Kind: QueryAudit, Columns: []string{"a"}, Nonce: []byte{1}},
+	} {
+		require.NoError(t, checkQueryShape(&q, 4, DefaultLimits()), q.Kind.String())
+		q.Weights = codec.ScalarVector{}
+		b, err := codec.Default().Marshal(&q)
+		require.NoError(t, err)
+		var back Query
+		require.NoError(t, codec.Default().Unmarshal(b, &back))
+		require.ErrorIs(t, checkQueryShape(&back, 4, DefaultLimits()), ErrInvalidInput, q.Kind.String())
+	}
+}
+
+// TestElementFitsBits: |x| < 2^b for the integer a field element stands for.
+func TestElementFitsBits(t *testing.T) {
+	for _, c := range []struct {
+		v    int64
+		b    int
+		want bool
+	}{
+		{0, 1, true}, {1, 1, true}, {-1, 1, true}, {2, 1, false}, {-2, 1, false},
+		{255, 8, true}, {256, 8, false}, {-255, 8, true}, {-256, 8, false},
+		{1<<62 + 5, 63, true}, {-(1 << 62), 62, false}, {-(1<<62 - 1), 62, true},
+	} {
+		var e fr.Element
+		e.SetInt64(c.v)
+		require.Equal(t, c.want, elementFitsBits(&e, c.b), "%d in %d bits", c.v, c.b)
+	}
+	var big fr.Element
+	big.SetString("123456789012345678901234567890123456789")
+	require.False(t, elementFitsBits(&big, 64))
+	require.True(t, elementFitsBits(&big, 127))
 }
