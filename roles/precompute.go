@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -39,12 +40,20 @@ func WithPrecomputeWorkers(k int) ServerOption {
 // precomputation uses: half of them, at least one.
 func DefaultPrecomputeWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
+// PrecomputeClaimTTL is how long a server's claim on computing a proof
+// table lasts in a shared store ([ProofTableClaimer]): longer than the
+// computation of one column at full capacity on a slow machine, so that a
+// live server is never doubled, and short enough that a table whose server
+// died is computed by another within minutes.
+const PrecomputeClaimTTL = 5 * time.Minute
+
 // precomputer is the background worker of one StorageServer. It works on
 // one batch at a time, column by column, and stops when its queue is empty.
 type precomputer struct {
 	pk      *commitment.ProverKey
 	store   ServerStore
 	tables  ProofTableStore
+	claims  ProofTableClaimer // nil unless the store is shared
 	workers int
 
 	mu      sync.Mutex
@@ -67,7 +76,8 @@ func newPrecomputer(pk *commitment.ProverKey, store ServerStore, cfg *serverConf
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
 	close(idle)
-	return &precomputer{pk: pk, store: store, tables: tables, workers: cfg.precomputeWorkers,
+	claims, _ := store.(ProofTableClaimer)
+	return &precomputer{pk: pk, store: store, tables: tables, claims: claims, workers: cfg.precomputeWorkers,
 		ctx: ctx, cancel: cancel, queued: map[BatchID]bool{}, idle: idle}
 }
 
@@ -135,6 +145,15 @@ func (p *precomputer) batch(ctx context.Context, id BatchID) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if p.claims != nil {
+			ok, err := p.claims.ClaimProofTable(ctx, id, col, PrecomputeClaimTTL)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // another server computes it
+			}
 		}
 		m, gamma := timeVector(&b.Data), fr.Element(b.Data.TimeGamma)
 		if col < k {

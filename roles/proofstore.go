@@ -3,6 +3,7 @@ package roles
 import (
 	"context"
 	"fmt"
+	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -33,6 +34,20 @@ type ProofTableStore interface {
 	// ProofTables returns the columns of a batch that have a table, in
 	// increasing order, and the bytes they take in the store.
 	ProofTables(ctx context.Context, id BatchID) (cols []int, bytes int64, err error)
+}
+
+// ProofTableClaimer is implemented by stores that several servers share
+// (roles/pgstore), so that they do not compute the same proof table at
+// once. Before a server's background worker computes a table, it claims it;
+// a column claimed by another server is skipped (answers take the direct
+// path until its table is stored, and schedule the batch again). A claim
+// lapses after ttl, so a table whose server died is computed by another
+// later.
+type ProofTableClaimer interface {
+	// ClaimProofTable reports whether the caller now holds the claim on
+	// the table of column col of batch id, until ttl from now: true if
+	// nobody held it, its claim had lapsed, or the caller held it already.
+	ClaimProofTable(ctx context.Context, id BatchID, col int, ttl time.Duration) (bool, error)
 }
 
 // CheckProofTable checks a table's shape against a stored batch: col in

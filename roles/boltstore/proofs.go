@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/vdsproject/vds/internal/rawenc"
 	"github.com/vdsproject/vds/roles"
 )
 
@@ -27,7 +28,7 @@ var bProofs = []byte("s.proofs")
 var _ roles.ProofTableStore = (*Store)(nil)
 
 // tableRow is the size of one row of a stored table.
-const tableRow = g1RawSize + fr.Bytes
+const tableRow = rawenc.TableRow
 
 func tableKey(id roles.BatchID, col int) []byte {
 	return binary.BigEndian.AppendUint16(clone(id[:]), uint16(col))
@@ -35,17 +36,9 @@ func tableKey(id roles.BatchID, col int) []byte {
 
 // PutProofTable implements roles.ProofTableStore in one write transaction.
 func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
-	if len(values) != len(prefix) {
-		return inputError("proof table", "%d points and %d values", len(prefix), len(values))
-	}
-	val := make([]byte, 0, len(prefix)*tableRow)
-	for i := range prefix {
-		if !prefix[i].IsInfinity() && !prefix[i].IsOnCurve() {
-			return inputError("proof table", "point %d is not on the curve", i+1)
-		}
-		raw := prefix[i].RawBytes()
-		v := values[i].Bytes()
-		val = append(append(val, raw[:]...), v[:]...)
+	val, err := rawenc.EncodeTable(prefix, values)
+	if err != nil {
+		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		h, _, err := header(tx, id)
@@ -82,14 +75,9 @@ func (s *Store) ProofPoints(ctx context.Context, id roles.BatchID, col int, idx 
 			return err
 		}
 		for k, i := range idx {
-			row := v[(i-1)*tableRow : i*tableRow]
-			p, err := g1FromRaw(row[:g1RawSize])
+			p, x, err := raw.TableRowAt(v, i)
 			if err != nil {
 				return fmt.Errorf("boltstore: proof table of batch %s column %d: %w", id.Short(), col, err)
-			}
-			x, err := fr.BigEndian.Element((*[fr.Bytes]byte)(row[g1RawSize:]))
-			if err != nil {
-				return fmt.Errorf("boltstore: proof table of batch %s column %d: value %d not below r: %w", id.Short(), col, i, ErrCorrupt)
 			}
 			out[k], vals[k] = p, x
 		}

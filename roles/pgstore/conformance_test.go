@@ -1,0 +1,27 @@
+package pgstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vdsproject/vds/internal/pgtest"
+	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/roles/pgstore"
+	"github.com/vdsproject/vds/roles/storetest"
+)
+
+// openTemp opens a store on a fresh database of its own.
+func openTemp(t *testing.T) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.Open(context.Background(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestServerStoreConformance(t *testing.T) {
+	pgtest.AdminDSN(t)
+	storetest.TestServerStore(t, func(t *testing.T) roles.ServerStore { return openTemp(t) })
+}
