@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/roles/pgstore"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -73,6 +75,7 @@ func runStorage(ctx context.Context, args []string) error {
 	precompute := c.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 128 bytes per row and column)")
 	workers := c.fs.Int("precompute-workers", roles.DefaultPrecomputeWorkers(), "cores the precomputation may use")
 	metricsAddr := c.metricsFlag("SS")
+	storeArg := c.fs.String("store", "", "the server's store: a bbolt file (default DIR/"+storageDB+") or a postgres:// DSN that several replicas share (env "+storeEnv+")")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func runStorage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := boltstore.Open(c.path(storageDB))
+	store, where, err := openServerStore(ctx, c, *storeArg)
 	if err != nil {
 		return err
 	}
@@ -110,8 +113,39 @@ func runStorage(ctx context.Context, args []string) error {
 	if err := mon.start(ctx, log, ready, metrics.StorageState(srv)); err != nil {
 		return err
 	}
-	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", c.path(storageDB), "precompute", *precompute, "resumed", resumed)
+	log.Info("storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", where, "precompute", *precompute, "resumed", resumed)
 	return listenAndServe(ctx, c, *listen, log, ready, mon.serverOptions(), transport.StorageService(srv))
+}
+
+// storeEnv is the environment variable read when -store is not given.
+const storeEnv = "VDS_STORE"
+
+// openServerStore opens the storage server's store: arg (or $VDS_STORE),
+// a postgres:// or postgresql:// DSN for a PostgreSQL store, or a bbolt
+// file path; without either, the bbolt file of the data directory. It
+// returns how to name the store in logs (a DSN without its password).
+func openServerStore(ctx context.Context, c *common, arg string) (roles.ServerStore, string, error) {
+	if arg == "" {
+		arg = os.Getenv(storeEnv)
+	}
+	if arg == "" {
+		arg = c.path(storageDB)
+	}
+	if !pgstore.IsDSN(arg) {
+		s, err := boltstore.Open(arg)
+		return s, arg, err
+	}
+	where := "postgres (DSN does not parse)"
+	if u, err := url.Parse(arg); err == nil {
+		where = u.Redacted()
+	}
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s, err := pgstore.Open(octx, arg)
+	if err != nil {
+		return nil, where, fmt.Errorf("store %s: %w", where, err)
+	}
+	return s, where, nil
 }
 
 func runOwner(ctx context.Context, args []string) error {
