@@ -278,7 +278,17 @@ func dbErr(ctx context.Context, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("pgstore: %w", err)
 	}
+	// A connection could not be made (whatever the server said, if it
+	// said anything). Connection errors can quote the DSN: keep only the
+	// server's message.
+	var ce *pgconn.ConnectError
 	var pe *pgconn.PgError
+	if errors.As(err, &ce) {
+		if errors.As(err, &pe) {
+			return fmt.Errorf("pgstore: cannot connect to the database: %w: %s (SQLSTATE %s)", roles.ErrUnavailable, pe.Message, pe.Code)
+		}
+		return fmt.Errorf("pgstore: cannot connect to the database: %w", roles.ErrUnavailable)
+	}
 	if errors.As(err, &pe) {
 		switch {
 		case strings.HasPrefix(pe.Code, "08"), pe.Code == codeAdminShutdown, pe.Code == codeCrashShutdown,
@@ -287,12 +297,7 @@ func dbErr(ctx context.Context, err error) error {
 		}
 		return fmt.Errorf("pgstore: database error: %s (SQLSTATE %s)", pe.Message, pe.Code)
 	}
-	// Not reported by the server: the connection could not be made or was
-	// lost. Connection errors can quote the DSN: keep only their kind.
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return fmt.Errorf("pgstore: cannot connect to the database: %w", roles.ErrUnavailable)
-	}
+	// Not reported by the server: the connection was lost or broke.
 	return fmt.Errorf("pgstore: database unreachable: %w: %v", roles.ErrUnavailable, err)
 }
 
