@@ -114,13 +114,14 @@ func rangeSystemOn(b *testing.B, n, c int, store roles.ServerStore) (*roles.Loca
 func BenchmarkQueryRange(b *testing.B) {
 	ctx := context.Background()
 	b.Run("precomputed", benchmarkQueryRangePrecomputed)
+	benchmarkQueryRangeStores(b)
 	for _, c := range []int{1, 4} {
 		for _, n := range roleSizes {
-			l, q := rangeSystem(b, n, c)
-			if _, err := l.Query(ctx, q); err != nil {
-				b.Fatal(err)
-			}
 			b.Run(fmt.Sprintf("cols=%d/n=%d", c, n), func(b *testing.B) {
+				l, q := rangeSystem(b, n, c)
+				if _, err := l.Query(ctx, q); err != nil {
+					b.Fatal(err)
+				}
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := l.Server.Answer(ctx, q); err != nil {
