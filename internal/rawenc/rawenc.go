@@ -301,3 +301,32 @@ func (c Codec) BatchData(b []byte) (roles.BatchData, error) {
 	d.TimeGamma = codec.Scalar(e)
 	return d, nil
 }
+
+// Protocol values (states, headers, records) are stored with the strict
+// codec instead of a fixed layout.
+
+// Marshal encodes v with the strict codec (codec.Default) and decodes the
+// result again, so that a store never holds a value it could not read back
+// (a point outside the subgroup, invalid UTF-8, …): such a value is refused
+// with the codec's error, which wraps roles.ErrInvalidInput.
+func Marshal[T any](what string, v *T) ([]byte, error) {
+	b, err := codec.Default().Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("vds: encode %s: %w", what, err)
+	}
+	var check T
+	if err := codec.Default().Unmarshal(b, &check); err != nil {
+		return nil, fmt.Errorf("vds: encode %s: %w", what, err)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes a value a store wrote with Marshal; a failure wraps
+// c.Corrupt.
+func Unmarshal[T any](c Codec, what string, b []byte) (*T, error) {
+	v := new(T)
+	if err := codec.Default().Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w: %v", what, c.Corrupt, err)
+	}
+	return v, nil
+}

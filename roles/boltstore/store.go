@@ -12,7 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/internal/rawenc"
 	"github.com/vdsproject/vds/roles"
 )
 
@@ -239,30 +239,12 @@ func mapErr(err error) error {
 	return err
 }
 
-// encode marshals v with the strict codec and decodes the result into
-// check, so that the file never holds a value it could not read back (a
-// point outside the subgroup, invalid UTF-8, …): such a value is refused
-// with the codec's error, which wraps roles.ErrInvalidInput.
-func encode[T any](what string, v *T) ([]byte, error) {
-	b, err := codec.Default().Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("boltstore: encode %s: %w", what, err)
-	}
-	var check T
-	if err := codec.Default().Unmarshal(b, &check); err != nil {
-		return nil, fmt.Errorf("boltstore: encode %s: %w", what, err)
-	}
-	return b, nil
-}
+// encode marshals v with the strict codec, refusing what it could not
+// decode again (rawenc.Marshal).
+func encode[T any](what string, v *T) ([]byte, error) { return rawenc.Marshal(what, v) }
 
-// decode unmarshals a value the store wrote.
-func decode[T any](what string, b []byte) (*T, error) {
-	v := new(T)
-	if err := codec.Default().Unmarshal(b, v); err != nil {
-		return nil, fmt.Errorf("boltstore: decode %s: %w: %v", what, ErrCorrupt, err)
-	}
-	return v, nil
-}
+// decode unmarshals a value the store wrote; failures wrap ErrCorrupt.
+func decode[T any](what string, b []byte) (*T, error) { return rawenc.Unmarshal[T](raw, what, b) }
 
 func inputError(field, format string, args ...any) error {
 	return &roles.InputError{Field: field, Reason: fmt.Sprintf(format, args...)}

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/internal/rawenc"
 	"github.com/vdsproject/vds/roles"
 )
@@ -301,29 +300,12 @@ func dbErr(ctx context.Context, err error) error {
 	return fmt.Errorf("pgstore: database unreachable: %w: %v", roles.ErrUnavailable, err)
 }
 
-// encode marshals v with the strict codec and decodes the result, so that
-// the database never holds a value it could not read back: such a value is
-// refused with the codec's error, which wraps roles.ErrInvalidInput.
-func encode[T any](what string, v *T) ([]byte, error) {
-	b, err := codec.Default().Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: encode %s: %w", what, err)
-	}
-	var check T
-	if err := codec.Default().Unmarshal(b, &check); err != nil {
-		return nil, fmt.Errorf("pgstore: encode %s: %w", what, err)
-	}
-	return b, nil
-}
+// encode marshals v with the strict codec, refusing what it could not
+// decode again (rawenc.Marshal).
+func encode[T any](what string, v *T) ([]byte, error) { return rawenc.Marshal(what, v) }
 
-// decode unmarshals a value the store wrote.
-func decode[T any](what string, b []byte) (*T, error) {
-	v := new(T)
-	if err := codec.Default().Unmarshal(b, v); err != nil {
-		return nil, fmt.Errorf("pgstore: decode %s: %w: %v", what, ErrCorrupt, err)
-	}
-	return v, nil
-}
+// decode unmarshals a value the store wrote; failures wrap ErrCorrupt.
+func decode[T any](what string, b []byte) (*T, error) { return rawenc.Unmarshal[T](raw, what, b) }
 
 func inputError(field, format string, args ...any) error {
 	return &roles.InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
