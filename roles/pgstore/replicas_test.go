@@ -321,8 +321,8 @@ func TestMigrations(t *testing.T) {
 }
 
 // TestUnavailable checks that a database that cannot be reached, or goes
-// away, fails with roles.ErrUnavailable, and a bad DSN with
-// roles.ErrInvalidInput.
+// away, fails with roles.ErrUnavailable, a bad DSN with
+// roles.ErrInvalidInput, and that a broken pooled connection is replaced.
 func TestUnavailable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -336,10 +336,24 @@ func TestUnavailable(t *testing.T) {
 	// A database dropped under a live store: every call fails with
 	// ErrUnavailable (the connections are closed; new ones are refused).
 	dsn := pgtest.DSN(t)
-	s := open(t, dsn)
+	s := open(t, dsn, pgstore.WithMaxConns(1))
 	require.NoError(t, s.Ping(ctx))
 	name := dbName(t, dsn)
 	admin := rawConn(t, pgtest.AdminDSN(t))
+
+	// A connection that broke under the pool (the server ended it) costs
+	// a read nothing: it runs again on a new connection.
+	var ended int
+	require.NoError(t, admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, name).Scan(&ended))
+	require.Equal(t, 1, ended)
+	_, err = s.LatestState(ctx)
+	require.ErrorIs(t, err, roles.ErrUnknownState)
+	// Nor a write, which had not begun.
+	require.NoError(t, admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, name).Scan(&ended))
+	require.Equal(t, 1, ended)
+	require.NoError(t, s.AppendState(ctx, storetest.NewState(t, nil, roles.BatchID{})))
 	_, err = admin.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`)
 	require.NoError(t, err)
 	_, err = s.LatestState(ctx)

@@ -163,14 +163,44 @@ func (s *Store) check(ctx context.Context) error {
 // view runs fn outside any explicit transaction: each statement of fn
 // reads one consistent snapshot of its own. Reads that need one snapshot
 // across statements use a single statement.
+//
+// A read that failed because its pooled connection had broken (the
+// database restarted, a proxy dropped it) is run once more on another
+// connection: reads are idempotent.
 func (s *Store) view(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	if err := fn(ctx, s.pool); err != nil {
+	for attempt := 0; ; attempt++ {
+		if err := s.check(ctx); err != nil {
+			return err
+		}
+		err := fn(ctx, s.pool)
+		if err == nil {
+			return nil
+		}
+		if attempt == 0 && connLost(ctx, err) {
+			continue
+		}
 		return s.mapErr(ctx, err)
 	}
-	return nil
+}
+
+// connLost reports whether err is a connection failure rather than an
+// answer of the server, a cancelled ctx or one of the store's own errors.
+func connLost(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || isDomain(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	return !errors.As(err, &pe) || unavailableCode(pe.Code)
+}
+
+// unavailableCode reports whether a SQLSTATE says the connection or the
+// server is gone or going (class 08, shutdown, too many connections).
+func unavailableCode(code string) bool {
+	switch code {
+	case codeAdminShutdown, codeCrashShutdown, codeCannotConnectNow, codeTooManyConnections:
+		return true
+	}
+	return strings.HasPrefix(code, "08")
 }
 
 // querier is what pgxpool.Pool and pgx.Tx have in common.
@@ -191,9 +221,7 @@ func (s *Store) update(ctx context.Context, fn func(ctx context.Context, tx pgx.
 		if err := s.check(ctx); err != nil {
 			return err
 		}
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(tx pgx.Tx) error {
-			return fn(ctx, tx)
-		})
+		err := s.tryUpdate(ctx, fn)
 		if err == nil {
 			return nil
 		}
@@ -212,6 +240,27 @@ func (s *Store) update(ctx context.Context, fn func(ctx context.Context, tx pgx.
 	}
 }
 
+// errBeginLost marks a transaction that could not begin because its pooled
+// connection had broken: nothing was done, so it may run again.
+var errBeginLost = errors.New("pgstore: connection lost before the transaction began")
+
+// tryUpdate runs fn in one SERIALIZABLE transaction and commits it.
+func (s *Store) tryUpdate(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		var ce *pgconn.ConnectError
+		if connLost(ctx, err) && !errors.As(err, &ce) {
+			return fmt.Errorf("%w: %w", errBeginLost, err)
+		}
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
 // SQLSTATE codes (PostgreSQL appendix A).
 const (
 	codeUniqueViolation      = "23505"
@@ -227,6 +276,9 @@ const (
 
 // retryable reports whether a failed transaction may simply run again.
 func retryable(err error) bool {
+	if errors.Is(err, errBeginLost) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -289,9 +341,7 @@ func dbErr(ctx context.Context, err error) error {
 		return fmt.Errorf("pgstore: cannot connect to the database: %w", roles.ErrUnavailable)
 	}
 	if errors.As(err, &pe) {
-		switch {
-		case strings.HasPrefix(pe.Code, "08"), pe.Code == codeAdminShutdown, pe.Code == codeCrashShutdown,
-			pe.Code == codeCannotConnectNow, pe.Code == codeTooManyConnections:
+		if unavailableCode(pe.Code) {
 			return fmt.Errorf("pgstore: database unavailable: %w: %s (SQLSTATE %s)", roles.ErrUnavailable, pe.Message, pe.Code)
 		}
 		return fmt.Errorf("pgstore: database error: %s (SQLSTATE %s)", pe.Message, pe.Code)
