@@ -25,3 +25,8 @@ func TestServerStoreConformance(t *testing.T) {
 	pgtest.AdminDSN(t)
 	storetest.TestServerStore(t, func(t *testing.T) roles.ServerStore { return openTemp(t) })
 }
+
+func TestOwnerStoreConformance(t *testing.T) {
+	pgtest.AdminDSN(t)
+	storetest.TestOwnerStore(t, func(t *testing.T) roles.OwnerStore { return openTemp(t) })
+}

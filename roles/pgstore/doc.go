@@ -1,7 +1,8 @@
 // Package pgstore is the shared, durable store of package roles on
 // PostgreSQL: a [roles.ServerStore] (with [roles.ProofTableStore] and
 // [roles.ProofTableClaimer]) that any number of storage server processes —
-// replicas behind one load balancer — use at once.
+// replicas behind one load balancer — use at once, and a
+// [roles.OwnerStore] for the data owner.
 //
 //	s, err := pgstore.Open(ctx, "postgres://vds@db.internal/vds")
 //	if err != nil {
@@ -12,9 +13,16 @@
 //
 // It uses github.com/jackc/pgx/v5 with a connection pool (pgxpool); the DSN
 // is a postgres:// URL or a keyword/value string as pgx reads them
-// (pool_max_conns and the other pgxpool settings included). It implements
-// the server's interfaces only: the data owner keeps its own store
-// (roles/boltstore), since there is one owner.
+// (pool_max_conns and the other pgxpool settings included).
+//
+// A *[Store] implements both roles, as a roles/boltstore file does: the
+// state chain is one (LatestState and States serve both interfaces; a
+// state the owner commits is applied with all its effects), and the
+// owner's keys, records and pending operations have tables of their own.
+// The owner store holds the owner's key material (the Ed25519 seed and
+// the accumulator secret s): give the owner a database of its own, which
+// the storage servers — untrusted — cannot read, never the replicas'
+// database. Several owner processes must not share one owner store.
 //
 // # Schema and migrations
 //
@@ -35,8 +43,9 @@
 // # Transactions and replicas
 //
 // Every call that changes the store is one transaction at isolation level
-// SERIALIZABLE (PutBatch, AppendState, UpdateBatch), or one statement
-// (PutWitness, PutProofTable, ClaimProofTable): a call that returns nil
+// SERIALIZABLE (PutBatch, AppendState, UpdateBatch, and the owner's
+// InitSecrets, ReserveSeq and Commit), or one statement (PutWitness,
+// PutProofTable, ClaimProofTable): a call that returns nil
 // has committed its whole change, and one that fails has committed
 // nothing. The checks (chain order through [roles.NextStep], one live
 // batch per stream and sequence number, revoked ids refused) run inside

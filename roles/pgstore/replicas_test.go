@@ -48,7 +48,8 @@ func TestTwoReplicas(t *testing.T) {
 	require.NoError(t, err)
 
 	storeA := open(t, dsn)
-	l, err := roles.NewLocal(ctx, crs, roles.NewMemoryOwnerStore(), storeA) // the owner pushes to A
+	ownerStore := open(t, pgtest.DSN(t))                   // the owner's own database
+	l, err := roles.NewLocal(ctx, crs, ownerStore, storeA) // the owner pushes to A
 	require.NoError(t, err)
 	defer l.Server.Close()
 	newB := func() (*roles.StorageServer, *pgstore.Store) {
