@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/commitment"
@@ -211,7 +214,10 @@ func TestPrecomputeOnce(t *testing.T) {
 	ctx := context.Background()
 	crs, err := commitment.Setup(16, rand.Reader)
 	require.NoError(t, err)
-	storeA, storeB := open(t, dsn, pgstore.WithHolder("a")), open(t, dsn, pgstore.WithHolder("b"))
+	var puts atomic.Int32
+	// A writes its tables slowly, so that B's work overlaps A's.
+	storeA := &countingStore{Store: open(t, dsn, pgstore.WithHolder("a")), puts: &puts, delay: 300 * time.Millisecond}
+	storeB := &countingStore{Store: open(t, dsn, pgstore.WithHolder("b")), puts: &puts}
 	l, err := roles.NewLocal(ctx, crs, roles.NewMemoryOwnerStore(), storeA)
 	require.NoError(t, err)
 	defer l.Server.Close()
@@ -242,6 +248,7 @@ func TestPrecomputeOnce(t *testing.T) {
 	cols, _, err := storeB.ProofTables(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 1}, cols)
+	require.EqualValues(t, 2, puts.Load(), "each table computed and written once across the two servers")
 	for _, srv := range []*roles.StorageServer{l.Server, b} {
 		q := &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: []string{"kwh"}, From: 3, To: 9}
 		ans, err := srv.Answer(ctx, q)
@@ -249,6 +256,19 @@ func TestPrecomputeOnce(t *testing.T) {
 		_, err = l.Verifier.Verify(ctx, q, ans)
 		require.NoError(t, err)
 	}
+}
+
+// countingStore counts the proof tables written through it.
+type countingStore struct {
+	*pgstore.Store
+	puts  *atomic.Int32
+	delay time.Duration
+}
+
+func (c *countingStore) PutProofTable(ctx context.Context, id roles.BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
+	c.puts.Add(1)
+	time.Sleep(c.delay)
+	return c.Store.PutProofTable(ctx, id, col, prefix, values)
 }
 
 // TestClaims checks the claim protocol of ClaimProofTable.

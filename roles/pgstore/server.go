@@ -378,10 +378,14 @@ func (s *Store) History(ctx context.Context, from, to uint64) ([]bls.G1Affine, [
 	var fs []bls.G1Affine
 	var xs []fr.Element
 	err := s.view(ctx, func(ctx context.Context, q querier) error {
-		fs, xs = nil, nil
-		if from <= to && to-from < 1<<24 {
-			fs, xs = make([]bls.G1Affine, 0, to-from), make([]fr.Element, 0, to-from)
+		// Room for the epochs asked, up to a bound: the chain may be
+		// shorter than the range (then the call fails), and a caller's
+		// range must not decide an allocation.
+		n := 0
+		if from <= to {
+			n = int(min(to-from, 1<<16))
 		}
+		fs, xs = make([]bls.G1Affine, 0, n), make([]fr.Element, 0, n)
 		return chainRange(ctx, q, from, to, "s.acc, s.x", func(e int64, vals []any) error {
 			if uint64(e) < to {
 				f, err := raw.G1FromRaw(*vals[0].(*[]byte))
