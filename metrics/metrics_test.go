@@ -448,3 +448,31 @@ func TestProofTablesKept(t *testing.T) {
 	require.False(t, ok, "no tables where the wrapped store has none")
 	require.NoError(t, bare.(roles.Pinger).Ping(context.Background()), "an empty store without Ping is reachable")
 }
+
+// claimingStore is a memory store with a claim that is always taken by
+// another server.
+type claimingStore struct {
+	*roles.MemoryServerStore
+	calls int
+}
+
+func (c *claimingStore) ClaimProofTable(context.Context, roles.BatchID, int, time.Duration) (bool, error) {
+	c.calls++
+	return false, nil
+}
+
+// TestProofTableClaimsKept: the wrapped store keeps the claims of a store
+// that replicas share (else they would compute every table each).
+func TestProofTableClaimsKept(t *testing.T) {
+	m := metrics.New("storage")
+	inner := &claimingStore{MemoryServerStore: roles.NewMemoryServerStore()}
+	w := m.WrapServerStore(inner)
+	c, ok := w.(roles.ProofTableClaimer)
+	require.True(t, ok)
+	got, err := c.ClaimProofTable(context.Background(), roles.BatchID{1}, 0, time.Minute)
+	require.NoError(t, err)
+	require.False(t, got, "the wrapped store's answer")
+	require.Equal(t, 1, inner.calls)
+	_, ok = m.WrapServerStore(roles.NewMemoryServerStore()).(roles.ProofTableClaimer)
+	require.False(t, ok, "no claims where the wrapped store has none")
+}

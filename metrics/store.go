@@ -17,14 +17,19 @@ import (
 // and the batches it acknowledges counted
 // (vds_storage_batches_stored_total, vds_storage_rows_stored_total). The
 // result implements roles.ProofTableStore if s does (so precomputed proof
-// tables keep working) and always roles.Pinger (s's Ping, else a read of
+// tables keep working), roles.ProofTableClaimer if s does too (so replicas
+// sharing s still compute each table once) and always roles.Pinger (s's Ping, else a read of
 // its latest state). Closing it closes s. The store's metrics are
 // exported from the first call on.
 func (m *Metrics) WrapServerStore(s roles.ServerStore) roles.ServerStore {
 	m.storeOnce.Do(func() { m.reg.MustRegister(m.batchesStored, m.rowsStored, m.storeSeconds, m.storeErrors) })
 	w := &store{s: s, m: m}
 	if t, ok := s.(roles.ProofTableStore); ok {
-		return &tableStore{store: w, t: t}
+		ts := &tableStore{store: w, t: t}
+		if c, ok := s.(roles.ProofTableClaimer); ok {
+			return &claimTableStore{tableStore: ts, c: c}
+		}
+		return ts
 	}
 	return w
 }
@@ -36,9 +41,10 @@ type store struct {
 }
 
 var (
-	_ roles.ServerStore     = (*store)(nil)
-	_ roles.Pinger          = (*store)(nil)
-	_ roles.ProofTableStore = (*tableStore)(nil)
+	_ roles.ServerStore       = (*store)(nil)
+	_ roles.Pinger            = (*store)(nil)
+	_ roles.ProofTableStore   = (*tableStore)(nil)
+	_ roles.ProofTableClaimer = (*claimTableStore)(nil)
 )
 
 // observe records one call of operation op that started at start.
@@ -188,4 +194,18 @@ func (w *tableStore) ProofTables(ctx context.Context, id roles.BatchID) ([]int, 
 	cols, n, err := w.t.ProofTables(ctx, id)
 	w.observe("proof_tables", start, err)
 	return cols, n, err
+}
+
+// claimTableStore is a timed ServerStore with proof tables that several
+// servers share.
+type claimTableStore struct {
+	*tableStore
+	c roles.ProofTableClaimer
+}
+
+func (w *claimTableStore) ClaimProofTable(ctx context.Context, id roles.BatchID, col int, ttl time.Duration) (bool, error) {
+	start := time.Now()
+	ok, err := w.c.ClaimProofTable(ctx, id, col, ttl)
+	w.observe("claim_proof_table", start, err)
+	return ok, err
 }
