@@ -384,3 +384,34 @@ func TestUnavailable(t *testing.T) {
 	require.ErrorIs(t, err, roles.ErrUnavailable)
 	require.False(t, errors.Is(err, roles.ErrClosed))
 }
+
+// TestContextInterruptsQuery: a call blocked in the database (here on a
+// lock another session holds) returns when its ctx expires, with
+// ctx's error, and the store works on afterwards.
+func TestContextInterruptsQuery(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s := open(t, dsn)
+	ctx := context.Background()
+	require.NoError(t, s.AppendState(ctx, storetest.NewState(t, nil, roles.BatchID{})))
+	locker := rawConn(t, dsn)
+	tx, err := locker.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `LOCK TABLE vds_states IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+
+	for name, call := range map[string]func(context.Context) error{
+		"LatestState": func(ctx context.Context) error { _, err := s.LatestState(ctx); return err },
+		"AppendState": func(ctx context.Context) error {
+			return s.AppendState(ctx, storetest.NewState(t, nil, roles.BatchID{}))
+		},
+	} {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		err := call(cctx)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, name)
+	}
+	require.NoError(t, tx.Rollback(ctx))
+	latest, err := s.LatestState(ctx)
+	require.NoError(t, err)
+	require.Zero(t, latest.State.Epoch)
+}
