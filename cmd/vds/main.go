@@ -7,6 +7,7 @@
 // Usage:
 //
 //	vds setup   [-dir DIR] [-n N] [-tls] [-crs T] CRS (or a ceremony's), owner keys, owner token (and a dev TLS PKI) into DIR
+//	            [-if-missing] [-public-dir P]   keep an existing set-up; copy the public files to P
 //	vds crs     init|contribute|verify          the CRS ceremony: no single party knows the trapdoor
 //	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
 //	vds owner    serve [-dir DIR] [-listen A] [-storage A,…] [-verifier A,…] [-token-file F] [-insecure]
@@ -21,6 +22,7 @@
 //	vds revoke  -batch ID
 //	vds update  -batch ID -file F.csv [-dry-run]
 //	vds state | list | version
+//	vds health  [URL]                           GET a server's /readyz (default http://127.0.0.1:9090/readyz): exit 0 if 2xx
 //	vds demo    [-inproc]                       the whole story, explained
 //
 // A batch ID may be a unique prefix of at least 8 hex digits. query,
@@ -87,6 +89,7 @@ func commands() []command {
 		{name: "list", help: "list the stored batches", run: runList},
 		{name: "demo", help: "run the whole story on a small system and explain it", run: runDemo},
 		{name: "version", help: "print the version of vds, of Go and of the SPEC", run: runVersion},
+		{name: "health", help: "probe a server's /healthz or /readyz (container health checks)", run: runHealth},
 	}
 }
 

@@ -26,8 +26,20 @@ func runSetup(ctx context.Context, args []string) error {
 	force := c.fs.Bool("force", false, "replace an existing set-up")
 	quiet := c.fs.Bool("q", false, "no progress bar")
 	crsPath := c.fs.String("crs", "", "use the final CRS of this ceremony transcript (vds crs) instead of generating one; it is verified first")
+	ifMissing := c.fs.Bool("if-missing", false, "if DIR already holds a set-up, keep it and succeed (for a one-shot set-up container that runs on every start)")
+	publicDir := c.fs.String("public-dir", "", "also copy the public files (CRS, its digest, the owner's public keys) into this directory, for storage servers and verifiers that must not see the owner's secrets")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *ifMissing && *force {
+		fmt.Fprintln(os.Stderr, "vds setup: -if-missing and -force exclude each other")
+		return errUsage
+	}
+	if *ifMissing {
+		if _, err := os.Stat(filepath.Join(c.dir, crsFile)); err == nil {
+			fmt.Fprintf(progressOut(*quiet), "%s already holds a set-up: kept\n", c.dir)
+			return copyPublic(c.dir, *publicDir)
+		}
 	}
 	if *crsPath != "" {
 		nSet := false
@@ -36,7 +48,35 @@ func runSetup(ctx context.Context, args []string) error {
 			*n = 0 // take the transcript's
 		}
 	}
-	return setupFrom(ctx, c.dir, *n, *crsPath, *withTLS, *force, progressOut(*quiet))
+	if err := setupFrom(ctx, c.dir, *n, *crsPath, *withTLS, *force, progressOut(*quiet)); err != nil {
+		return err
+	}
+	return copyPublic(c.dir, *publicDir)
+}
+
+// publicFiles are the files of a data directory that storage servers and
+// verifiers need and anyone may read.
+var publicFiles = []string{crsFile, digestFile, ownerKeysFile}
+
+// copyPublic copies the public files of the set-up in dir into pub (made
+// if missing; nothing to do if pub is ""), each atomically, mode 0644.
+func copyPublic(dir, pub string) error {
+	if pub == "" {
+		return nil
+	}
+	if err := os.MkdirAll(pub, 0o755); err != nil {
+		return err
+	}
+	for _, f := range publicFiles {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(pub, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func progressOut(quiet bool) io.Writer {
