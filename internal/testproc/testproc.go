@@ -130,9 +130,15 @@ type Proc struct {
 // gets SIGTERM if the test process dies.
 func Start(tb testing.TB, bin string, args ...string) *Proc {
 	tb.Helper()
+	return StartEnv(tb, nil, bin, args...)
+}
+
+// StartEnv is Start with env (NAME=value) added to the environment of Env.
+func StartEnv(tb testing.TB, env []string, bin string, args ...string) *Proc {
+	tb.Helper()
 	p := &Proc{Log: &Buffer{}, done: make(chan struct{})}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = Env()
+	cmd.Env = append(Env(), env...)
 	cmd.Stdout, cmd.Stderr = p.Log, p.Log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
@@ -185,6 +191,16 @@ func (p *Proc) Stop() error {
 	_ = p.Cmd.Process.Kill()
 	<-p.done
 	return fmt.Errorf("testproc: killed after 10 s")
+}
+
+// Kill kills the process with SIGKILL (no clean-up of its own: a crash)
+// and waits for it to exit.
+func (p *Proc) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.Cmd.Process.Kill()
+	<-p.done
 }
 
 // PeakRSS returns the peak resident set size of the process in bytes
