@@ -486,6 +486,13 @@ func startCompose(t *testing.T, dbURL string) *deployment {
 			}
 		}
 	}
+	// As `docker compose up --wait`: every service with a health check
+	// healthy.
+	for _, name := range order {
+		if name != m.db && f.Services[name].Healthcheck != nil {
+			d.waitHealthy(name)
+		}
+	}
 	return d
 }
 

@@ -143,7 +143,9 @@ func TestComposeFile(t *testing.T) {
 		var want []string
 		for _, r := range replicas {
 			want = append(want, r+":5002")
-			require.Equal(t, condHealthy, s.DependsOn[r].Condition, "%s waits for %s to be ready", name, r)
+			// Started, not healthy: a replica is ready once it holds the
+			// owner's first state, which the owner pushes.
+			require.Equal(t, condStarted, s.DependsOn[r].Condition, "%s waits for %s to start", name, r)
 		}
 		require.Equal(t, strings.Join(want, ","), flagValue(s.Command, "-storage"), "%s fails over between the replicas", name)
 	}
