@@ -42,6 +42,8 @@
 //     0, service_healthy runs the service's health check command until it
 //     exits 0 (within start_period + retries × interval), service_started
 //     waits for nothing. The database is healthy when its server answers.
+//     Once every service has started, the test waits for every health check
+//     to pass, as `docker compose up --wait` does.
 //   - Processes get the test's environment without the variables that
 //     configure vds (VDS_*, DO_*, SS_*, VERIFIER_*, VECTOR_DIM), plus the
 //     service's `environment`.
