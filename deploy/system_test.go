@@ -158,7 +158,7 @@ func runLoad(ctx context.Context, clients []transport.StorageClient, failedOver 
 // replica and with two, and the fail-over time clients saw.
 func TestReplicaKill(t *testing.T) {
 	const clients = 32
-	dur, onePhase := 20*time.Second, 5*time.Second
+	dur, onePhase := 20*time.Second, 5*time.Second // the fail-over phase; each throughput phase
 	if testing.Short() {
 		dur, onePhase = 6*time.Second, 2*time.Second
 	}
@@ -194,9 +194,7 @@ func TestReplicaKill(t *testing.T) {
 	require.Empty(t, res1.errKinds, "no error with every replica up")
 	rateOne := res1.rate(start1, end1)
 
-	// Phase 2: clients spread over both replicas (half prefer each), the
-	// owner pushing new batches all along; r2 killed with SIGKILL after a
-	// third of the time, restarted 3 s later.
+	// Clients of both replicas: half prefer each.
 	two := make([]transport.StorageClient, clients)
 	failedOver := make([]bool, clients)
 	var nFailovers atomic.Int64
@@ -211,6 +209,22 @@ func TestReplicaKill(t *testing.T) {
 		t.Cleanup(func() { f.Close() })
 		two[i] = transport.StorageClient{T: f}
 	}
+
+	// Phase 2: the same load spread over both replicas.
+	stop = make(chan struct{})
+	time.AfterFunc(onePhase, func() { close(stop) })
+	startTwo := time.Now()
+	resTwo := runLoad(ctx, two, failedOver, v, batches, stop)
+	endTwo := time.Now()
+	require.Zero(t, resTwo.nRejected, "answers that failed verification: %q", resTwo.rejected)
+	require.Zero(t, resTwo.nUntyped, "untyped errors: %q", resTwo.untyped)
+	require.Empty(t, resTwo.errKinds, "no error with every replica up")
+	require.Zero(t, nFailovers.Load(), "no fail-over with every replica up")
+	rateTwo := resTwo.rate(startTwo, endTwo)
+
+	// Phase 3, for dur: the load on both replicas and the owner pushing
+	// new batches all along; r2 killed with SIGKILL after a third of the
+	// time, restarted 3 s later.
 
 	type ack struct {
 		id  roles.BatchID
@@ -278,14 +292,14 @@ func TestReplicaKill(t *testing.T) {
 	require.Empty(t, untyped, "untyped errors of the owner's pushes")
 	require.Positive(t, nFailovers.Load(), "clients failed over")
 	require.NotEmpty(t, res2.failover, "calls that failed over succeeded")
-	rateTwo := res2.rate(start2, killAt)
-	rateAll := res2.rate(start2, end2)
-	t.Logf("load: %d clients; one replica: %.0f verified answers/s over %s (%d answers); two replicas: %.0f verified answers/s over %s before the kill; whole fail-over phase: %.0f/s over %s (%d answers)",
-		clients, rateOne, end1.Sub(start1).Round(time.Millisecond), len(res1.verified), rateTwo, killAt.Sub(start2).Round(time.Millisecond),
-		rateAll, end2.Sub(start2).Round(time.Millisecond), len(res2.verified))
-	t.Logf("latency (answer + local verification): p50 %s, p99 %s with one replica; p50 %s, p99 %s in the fail-over phase",
-		quantile(res1.latency, 0.5).Round(time.Microsecond), quantile(res1.latency, 0.99).Round(time.Microsecond),
-		quantile(res2.latency, 0.5).Round(time.Microsecond), quantile(res2.latency, 0.99).Round(time.Microsecond))
+	t.Logf("load: %d clients, verified answers/s: one replica %.0f (%s, %d answers), two replicas %.0f (%s, %d answers); fail-over phase with the owner's pushes: %.0f before the kill, %.0f between kill and restart, %.0f after (%s, %d answers)",
+		clients, rateOne, end1.Sub(start1).Round(time.Millisecond), len(res1.verified),
+		rateTwo, endTwo.Sub(startTwo).Round(time.Millisecond), len(resTwo.verified),
+		res2.rate(start2, killAt), res2.rate(killAt, restartAt), res2.rate(restartAt, end2), end2.Sub(start2).Round(time.Millisecond), len(res2.verified))
+	t.Logf("latency (answer + local verification) p50/p99: one replica %s/%s, two replicas %s/%s, fail-over phase %s/%s",
+		quantile(res1.latency, 0.5).Round(time.Millisecond), quantile(res1.latency, 0.99).Round(time.Millisecond),
+		quantile(resTwo.latency, 0.5).Round(time.Millisecond), quantile(resTwo.latency, 0.99).Round(time.Millisecond),
+		quantile(res2.latency, 0.5).Round(time.Millisecond), quantile(res2.latency, 0.99).Round(time.Millisecond))
 	t.Logf("fail-over seen by clients: %d fail-overs, %d calls failed over; their duration: median %s, max %s; typed errors returned: %v",
 		nFailovers.Load(), len(res2.failover), quantile(res2.failover, 0.5).Round(time.Microsecond), quantile(res2.failover, 1).Round(time.Microsecond), res2.errKinds)
 	t.Logf("owner pushes: %d acknowledged (%d before the kill), errors %v", len(acks),
