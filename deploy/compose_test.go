@@ -133,6 +133,30 @@ func interpolate(text string, vars map[string]string) (string, error) {
 	return b.String(), nil
 }
 
+// interpolateNode interpolates every scalar value under n (mapping keys
+// are left alone; an alias shares its anchor's values).
+func interpolateNode(n *yaml.Node, vars map[string]string) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		v, err := interpolate(n.Value, vars)
+		n.Value = v
+		return err
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			if err := interpolateNode(n.Content[i], vars); err != nil {
+				return err
+			}
+		}
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if err := interpolateNode(c, vars); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // loadCompose reads compose.yaml with vars for its variables and checks
 // the structure the mapping relies on.
 func loadCompose(path string, vars map[string]string) (*composeFile, error) {
@@ -140,11 +164,20 @@ func loadCompose(path string, vars map[string]string) (*composeFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, err := interpolate(string(raw), vars)
+	// Interpolate values, as Compose does (not keys, not comments), then
+	// decode strictly.
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := interpolateNode(&root, vars); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	text, err := yaml.Marshal(&root)
 	if err != nil {
 		return nil, err
 	}
-	dec := yaml.NewDecoder(strings.NewReader(text))
+	dec := yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
 	var f composeFile
 	if err := dec.Decode(&f); err != nil {

@@ -16,8 +16,8 @@
 //
 //   - Variables: ${VAR}, ${VAR:-default} and ${VAR:?message} are
 //     interpolated from a set the test chooses (POSTGRES_PASSWORD, and
-//     VECTOR_DIM left to its default), before the YAML is parsed; $$ is a
-//     literal $.
+//     VECTOR_DIM left to its default) in every value (not in keys or
+//     comments); $$ is a literal $, and any other $ is an error.
 //   - Programs: a service with `build: .` runs the Dockerfile's ENTRYPOINT
 //     followed by its `command`; the ENTRYPOINT's path, wherever it appears
 //     (health checks too), is the vds command built from this checkout.

@@ -221,6 +221,7 @@ func TestMappingRules(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "compose.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(`
+# export PW="$(openssl rand -hex 16)": comments are not interpolated
 x-common: &common
   build: .
 services:
