@@ -155,6 +155,19 @@ func runLoad(ctx context.Context, clients []transport.StorageClient, failedOver 
 	return r
 }
 
+// timedLoad runs runLoad for d with every replica up: no answer may fail
+// verification and no call may fail.
+func timedLoad(t *testing.T, ctx context.Context, clients []transport.StorageClient, failedOver []bool, v *roles.Verifier, batches []loadBatch, d time.Duration) *loadResult {
+	t.Helper()
+	stop := make(chan struct{})
+	time.AfterFunc(d, func() { close(stop) })
+	r := runLoad(ctx, clients, failedOver, v, batches, stop)
+	require.Zero(t, r.nRejected, "answers that failed verification: %q", r.rejected)
+	require.Zero(t, r.nUntyped, "untyped errors: %q", r.untyped)
+	require.Empty(t, r.errKinds, "no error with every replica up")
+	return r
+}
+
 // TestReplicaKill is issue 10's fail-over test on compose.yaml: two
 // storage replicas on one PostgreSQL, 32 clients spread over both, one
 // replica killed with SIGKILL mid-load and restarted. Clients fail over,
@@ -190,14 +203,9 @@ func TestReplicaKill(t *testing.T) {
 	for i := range one {
 		one[i] = s.storage(t, r1)
 	}
-	stop := make(chan struct{})
-	time.AfterFunc(onePhase, func() { close(stop) })
 	start1 := time.Now()
-	res1 := runLoad(ctx, one, nil, v, batches, stop)
+	res1 := timedLoad(t, ctx, one, nil, v, batches, onePhase)
 	end1 := time.Now()
-	require.Zero(t, res1.nRejected, "answers that failed verification: %q", res1.rejected)
-	require.Zero(t, res1.nUntyped, "untyped errors: %q", res1.untyped)
-	require.Empty(t, res1.errKinds, "no error with every replica up")
 	rateOne := res1.rate(start1, end1)
 
 	// Clients of both replicas: half prefer each.
@@ -217,21 +225,15 @@ func TestReplicaKill(t *testing.T) {
 	}
 
 	// Phase 2: the same load spread over both replicas.
-	stop = make(chan struct{})
-	time.AfterFunc(onePhase, func() { close(stop) })
 	startTwo := time.Now()
-	resTwo := runLoad(ctx, two, failedOver, v, batches, stop)
+	resTwo := timedLoad(t, ctx, two, failedOver, v, batches, onePhase)
 	endTwo := time.Now()
-	require.Zero(t, resTwo.nRejected, "answers that failed verification: %q", resTwo.rejected)
-	require.Zero(t, resTwo.nUntyped, "untyped errors: %q", resTwo.untyped)
-	require.Empty(t, resTwo.errKinds, "no error with every replica up")
 	require.Zero(t, nFailovers.Load(), "no fail-over with every replica up")
 	rateTwo := resTwo.rate(startTwo, endTwo)
 
 	// Phase 3, for dur: the load on both replicas and the owner pushing
 	// new batches all along; r2 killed with SIGKILL after a third of the
 	// time, restarted 3 s later.
-
 	type ack struct {
 		id  roles.BatchID
 		sig []byte
@@ -242,7 +244,7 @@ func TestReplicaKill(t *testing.T) {
 		pushErrs = map[string]int{}
 		untyped  []string
 	)
-	stop = make(chan struct{})
+	stop := make(chan struct{})
 	pushDone := make(chan struct{})
 	go func() { // the owner's pushes: a batch every 100 ms
 		defer close(pushDone)
