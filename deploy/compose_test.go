@@ -70,6 +70,7 @@ const (
 )
 
 type healthcheck struct {
+	Disable     bool     `yaml:"disable"`
 	Test        []string `yaml:"test"`
 	Interval    string   `yaml:"interval"`
 	Timeout     string   `yaml:"timeout"`
@@ -222,6 +223,12 @@ func loadCompose(path string, vars map[string]string) (*composeFile, error) {
 			if _, ok := f.Volumes[vol]; !ok {
 				return nil, fmt.Errorf("service %s mounts %s, not a named volume of the file", name, vol)
 			}
+		}
+		if h := s.Healthcheck; h != nil && h.Disable {
+			if len(h.Test) > 0 || h.Interval != "" || h.Timeout != "" || h.Retries != 0 || h.StartPeriod != "" {
+				return nil, fmt.Errorf("service %s: a disabled health check with settings", name)
+			}
+			s.Healthcheck = nil
 		}
 		if h := s.Healthcheck; h != nil {
 			if len(h.Test) < 2 || h.Test[0] != "CMD" {

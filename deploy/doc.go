@@ -42,6 +42,8 @@
 //     0, service_healthy runs the service's health check command until it
 //     exits 0 (within start_period + retries × interval), service_started
 //     waits for nothing. The database is healthy when its server answers.
+//     A service whose health check is disabled has none (the image's
+//     HEALTHCHECK is not run by the tests).
 //     Once every service has started, the test waits for every health check
 //     to pass, as `docker compose up --wait` does.
 //   - Processes get the test's environment without the variables that

@@ -75,6 +75,7 @@ func TestComposeFile(t *testing.T) {
 		if len(s.Command) > 0 && s.Command[0] == "setup" {
 			setup = name
 			require.Equal(t, "no", s.Restart, "setup runs once")
+			require.Nil(t, s.Healthcheck, "the image's health check is for servers")
 			require.Contains(t, s.Command, "-if-missing", "compose up is safe to repeat")
 			require.NotEmpty(t, flagValue(s.Command, "-public-dir"))
 		}
@@ -283,7 +284,8 @@ volumes:
 		"services: {a: {build: ./other}}",                                                         // another Dockerfile
 		"services: {a: {build: ., command: [\"$HOME\"]}}",                                         // bare $
 		"services: {a: {build: .}, b: {build: ., depends_on: {a: {condition: service_healthy}}}}", // no health check
-		"top: 1\nservices: {a: {build: .}}",                                                       // unknown top-level key
+		"top: 1\nservices: {a: {build: .}}",
+		"services: {a: {build: ., healthcheck: {disable: true, test: [\"CMD\", \"x\"]}}}", // unknown top-level key
 	} {
 		require.NoError(t, os.WriteFile(path, []byte(bad), 0o644))
 		_, err := loadCompose(path, nil)
