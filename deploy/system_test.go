@@ -423,14 +423,19 @@ func TestMetricsAndReadiness(t *testing.T) {
 		}
 	}
 
-	reqs := func() float64 {
+	// counters returns the replica's count of answered proof requests and
+	// of proofs generated.
+	counters := func() (reqs, proofs float64) {
 		_, body := s.scrape(t, r1, "/metrics")
-		v, ok := metric(body, "vds_requests_total", map[string]string{"service": "storage", "method": "generate_dc_proof", "outcome": "ok"})
-		require.True(t, ok, "vds_requests_total{service=storage,method=generate_dc_proof,outcome=ok} in\n%s", body)
-		return v
+		reqs, _ = metric(body, "vds_requests_total", map[string]string{"service": "storage", "method": "generate_dc_proof", "outcome": "ok"})
+		proofs, _ = metric(body, "vds_proof_generation_seconds_count", nil)
+		return reqs, proofs
 	}
-	_, _ = sc1.Answer(ctx, &roles.Query{Batch: id, Kind: roles.QueryPoint, Columns: cols, Row: 1}) // the series exists
-	before := reqs()
+	_, err := sc1.Answer(ctx, &roles.Query{Batch: id, Kind: roles.QueryPoint, Columns: cols, Row: 1})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { r, p := counters(); return r == 1 && p >= 1 }, 5*time.Second, 20*time.Millisecond,
+		"vds_requests_total{service=storage,method=generate_dc_proof,outcome=ok} and vds_proof_generation_seconds count the first answer")
+	reqs0, proofs0 := counters()
 	const n = 7
 	var last *roles.Answer
 	q := &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: cols, From: 2, To: 9}
@@ -439,22 +444,29 @@ func TestMetricsAndReadiness(t *testing.T) {
 		require.NoError(t, err)
 		last = ans
 	}
-	require.Equal(t, before+n, reqs(), "the request counter moved by the requests made")
+	require.Eventually(t, func() bool { r, p := counters(); return r == reqs0+n && p >= proofs0+n }, 5*time.Second, 20*time.Millisecond,
+		"the counters moved by the requests made")
+	time.Sleep(100 * time.Millisecond)
+	r, _ := counters()
+	require.Equal(t, reqs0+n, r, "and by no more")
 
 	// Verification outcomes on the verifier: one good, one tampered.
 	_, body := s.scrape(t, s.verSvc, "/metrics")
 	bad0, _ := metric(body, "vds_verification_failures_total", map[string]string{"reason": "bad_proof"})
-	_, err := s.verifier.Verify(ctx, q, last)
+	_, err = s.verifier.Verify(ctx, q, last)
 	require.NoError(t, err)
 	tampered := *last
 	tampered.Query.From, tampered.Query.To = 3, 9
 	tq := tampered.Query
 	_, err = s.verifier.Verify(ctx, &tq, &tampered)
 	require.ErrorIs(t, err, roles.ErrBadProof)
-	_, body = s.scrape(t, s.verSvc, "/metrics")
-	bad1, ok := metric(body, "vds_verification_failures_total", map[string]string{"reason": "bad_proof"})
-	require.True(t, ok, "vds_verification_failures_total{reason=bad_proof} in\n%s", body)
-	require.Equal(t, bad0+1, bad1)
+	require.Eventually(t, func() bool {
+		_, body = s.scrape(t, s.verSvc, "/metrics")
+		bad1, ok := metric(body, "vds_verification_failures_total", map[string]string{"reason": "bad_proof"})
+		return ok && bad1 == bad0+1
+	}, 5*time.Second, 20*time.Millisecond, "vds_verification_failures_total{reason=bad_proof} counts the tampered answer")
+	verified, ok := metric(body, "vds_verification_seconds_count", nil)
+	require.True(t, ok && verified >= 2, "vds_verification_seconds counts both verifications")
 
 	// The database goes away: the replica is alive but not ready.
 	s.d.db.Cut()
