@@ -657,9 +657,6 @@ func (d *deployment) dir(vol string) string { return d.m.vols[vol] }
 // kill kills a service's process with SIGKILL.
 func (d *deployment) kill(name string) { d.procs[name].Kill() }
 
-// stop stops a service's process with SIGTERM.
-func (d *deployment) stop(name string) error { return d.procs[name].Stop() }
-
 // restart starts a stopped service again with the same command and
 // environment, and waits until it is healthy.
 func (d *deployment) restart(name string) {

@@ -3,6 +3,8 @@
 package deploy
 
 import (
+	"debug/buildinfo"
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -312,4 +314,94 @@ func TestPGBackend(t *testing.T) {
 		_, _, _, err := pgBackend(bad)
 		require.Error(t, err, bad)
 	}
+}
+
+// TestDockerfileBuild runs the Dockerfile's go build command as it is
+// written (but for its output path) and checks that the binary is static
+// (no program interpreter, no dynamic section), built with -trimpath and
+// without cgo.
+func TestDockerfileBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/vds again")
+	}
+	b, err := os.ReadFile(dockerfilePath)
+	require.NoError(t, err)
+	text := strings.ReplaceAll(string(b), "\\\n", " ")
+	var build []string
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "RUN ")
+		if !ok {
+			continue
+		}
+		for _, part := range strings.Split(rest, "&&") {
+			if strings.Contains(part, "go build") {
+				build, err = shellWords(part)
+				require.NoError(t, err)
+			}
+		}
+	}
+	require.NotEmpty(t, build, "the Dockerfile runs go build")
+	var env []string
+	for len(build) > 0 && strings.Contains(build[0], "=") && !strings.HasPrefix(build[0], "-") {
+		env = append(env, build[0])
+		build = build[1:]
+	}
+	require.Equal(t, []string{"go", "build"}, build[:2])
+	out := filepath.Join(t.TempDir(), "vds")
+	i := slices.Index(build, "-o")
+	require.Positive(t, i, "go build -o")
+	build[i+1] = out
+	cmd := exec.Command("go", build[1:]...)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), env...)
+	o, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s %s:\n%s", strings.Join(env, " "), strings.Join(build, " "), o)
+
+	f, err := elf.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, p := range f.Progs {
+		require.NotEqual(t, elf.PT_INTERP, p.Type, "a static binary has no program interpreter")
+		require.NotEqual(t, elf.PT_DYNAMIC, p.Type, "a static binary has no dynamic section")
+	}
+	bi, err := buildinfo.ReadFile(out)
+	require.NoError(t, err)
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	require.Equal(t, "0", settings["CGO_ENABLED"])
+	require.Equal(t, "true", settings["-trimpath"])
+}
+
+// shellWords splits a shell command line at blanks outside double quotes,
+// dropping the quotes (no other quoting, no expansion).
+func shellWords(s string) ([]string, error) {
+	var out []string
+	var w strings.Builder
+	in, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted, in = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if in {
+				out = append(out, w.String())
+				w.Reset()
+				in = false
+			}
+		case r == '\'' || r == '\\' || r == '$' || r == '`':
+			return nil, fmt.Errorf("shellWords: %q needs a shell", s)
+		default:
+			w.WriteRune(r)
+			in = true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("shellWords: unclosed quote in %q", s)
+	}
+	if in {
+		out = append(out, w.String())
+	}
+	return out, nil
 }
