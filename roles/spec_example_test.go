@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/accumulator"
 	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/hash"
 )
 
 // TestSpecExampleStreamEntry checks the example of SPEC §11.2: the
@@ -47,4 +50,39 @@ func TestSpecExampleState(t *testing.T) {
 	require.Equal(t, "7b4f30ba803ab82dd4687eff6fa9bf7b60476785b6df8ac1cf2a8d5868160335", d.String())
 	m := stateMessage(d, 1700000000000, "0123456789abcdef", &StreamHead{Root: root, Streams: 1, Entries: 2})
 	require.Equal(t, "3844a67f059c97b3280b77e8597fe7c0232747d31f7b5ef68af4eb957e86da10", hex.EncodeToString(m))
+}
+
+// TestSpecExampleCoefficients checks the examples of SPEC §7.2: the
+// canonical bytes of a query, the column coefficients of a two-column
+// opening, the audit weights and the window weights.
+func TestSpecExampleCoefficients(t *testing.T) {
+	var d BatchID
+	for i := range d {
+		d[i] = 0xaa
+	}
+	hexOf := func(e fr.Element) string { b := e.Bytes(); return hex.EncodeToString(b[:]) }
+	q := Query{Batch: d, Kind: QueryPoint, Columns: []string{"a", "b"}, Row: 1}
+	b, err := codec.Default().Marshal(&q)
+	require.NoError(t, err)
+	require.Equal(t, "a4"+"63726f77"+"01"+"64636f6c73"+"82"+"6161"+"6162"+"646b696e64"+"01"+"656261746368"+"5820"+strings.Repeat("aa", 32), hex.EncodeToString(b))
+	ctx, err := columnContext(&q, 0, 0)
+	require.NoError(t, err)
+	require.Equal(t, append(d[:], b...), ctx)
+	var five fr.Element
+	five.SetUint64(5)
+	rho := commitment.ColumnCoefficients(ctx, []fr.Element{five, FromInt64(-3)})
+	require.Equal(t, "4f0808766663e6488dda9e2d83d1dc091b7076eba58eba05e0b7b6e5614ffed1", hexOf(rho[0]))
+	require.Equal(t, "53422e302e1a45647cceb869659f27db6e243bb82fa182ca98e5624ecb68460f", hexOf(rho[1]))
+
+	aq := Query{Batch: d, Kind: QueryAudit, Columns: []string{"a"}, Nonce: []byte("nonce")}
+	w := auditWeights(&aq, 3, 7)
+	require.Equal(t, "0000000000000000000000000000000000000000000000000000000000000001", hexOf(w[0]))
+	require.Equal(t, "6cc447acec3795a3bb1e88c57d6edab777eedeeb3be782e738265d42f9cd54cf", hexOf(w[1]))
+	require.Equal(t, "19ed06dec8116bc3b7cbdfacf9251c9f1488113117d346908adf72f9215cb98d", hexOf(w[2]))
+
+	sigma := hash.ToFr(hash.TagTimeWindow, 2, d[:], hash.U64(1), hash.U64(2), hash.U64(100), hash.U64(200))
+	require.Equal(t, "567969d365bfb7414b680c3e9e535cadc9a2e10055bdf7395f083c0c7cffaef8", hexOf(sigma[0]))
+	require.Equal(t, "3aa24d703760be759139580d5c89820f210c6966bb2c6108339367e40099e0ff", hexOf(sigma[1]))
+	_, xHat := windowWeights(d, []int{1, 2}, []uint64{100, 200})
+	require.Equal(t, "56c474658fcfbcffe4e6e5678e5b241056af1e56b9ff7d806a609fb04c181f69", hexOf(xHat))
 }
