@@ -23,7 +23,7 @@ var specMessages = map[string]any{
 	"Query": roles.Query{}, "Witness": roles.WitnessWire{}, "WindowProof": roles.WindowProof{}, "Answer": roles.Answer{},
 	"StreamEntry": roles.StreamEntry{}, "StreamQuery": roles.StreamQuery{}, "StreamProof": roles.StreamProof{},
 	"EdgeRows": roles.EdgeRows{}, "StreamPart": roles.StreamPart{}, "StreamAnswer": roles.StreamAnswer{},
-	"Empty": Empty{}, "Health": Health{}, "BatchRef": BatchRef{}, "StreamRef": StreamRef{}, "EpochRange": EpochRange{},
+	"Empty": Empty{}, "HealthRequest": HealthRequest{}, "Health": Health{}, "BatchRef": BatchRef{}, "StreamRef": StreamRef{}, "EpochRange": EpochRange{},
 	"StateList": StateList{}, "BatchInfo": roles.BatchInfo{}, "BatchList": BatchList{}, "CRSFile": CRSFile{},
 	"ColumnValues": ColumnValues{}, "NewBatch": NewBatch{}, "CreateResult": CreateResult{},
 	"UpdateRequest": UpdateRequest{}, "UpdateResult": UpdateResult{}, "UpdatePlan": UpdatePlan{},
