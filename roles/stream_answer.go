@@ -422,12 +422,6 @@ func (v *Verifier) streamState(ctx context.Context, st *SignedState) (*SignedSta
 	if err != nil {
 		return nil, err
 	}
-	if st.State.Epoch == held.State.Epoch && st.IssuedAt > held.IssuedAt {
-		v.mu.Lock()
-		_ = v.linkLocked(st, d)
-		v.mu.Unlock()
-		held = st
-	}
 	if st.State.Epoch == held.State.Epoch {
 		hd, err := held.State.Digest()
 		if err != nil {
@@ -435,6 +429,14 @@ func (v *Verifier) streamState(ctx context.Context, st *SignedState) (*SignedSta
 		}
 		if hd != d { // the owner signed two states for one epoch
 			return nil, fmt.Errorf("vds: the answer's state of epoch %d differs from the held one: %w", st.State.Epoch, ErrConflict)
+		}
+		if st.IssuedAt > held.IssuedAt { // a later signature of the held state
+			v.mu.Lock()
+			err := v.linkLocked(st, d)
+			v.mu.Unlock()
+			if err == nil {
+				held = st
+			}
 		}
 	}
 	if held.IssuedAt != st.IssuedAt || held.Head != st.Head {

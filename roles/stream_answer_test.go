@@ -426,6 +426,12 @@ func TestStreamAnswerEquivocatedState(t *testing.T) {
 	resign(&twin.State)
 	_, err = l.Verifier.VerifyStream(ctx, q, twin)
 	require.ErrorIs(t, err, roles.ErrConflict)
+	// The same with a later issue time: not adopted as a re-signature.
+	twin.State.IssuedAt += 1000
+	resign(&twin.State)
+	_, err = l.Verifier.VerifyStream(ctx, q, twin)
+	require.ErrorIs(t, err, roles.ErrConflict)
+	require.Equal(t, ans.State.Sig, l.Verifier.State().Sig, "the held state is unchanged")
 
 	neg := cloneStream(t, ans)
 	neg.State.IssuedAt = -1
