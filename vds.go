@@ -38,7 +38,8 @@ import (
 
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/storage/bolt"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -156,7 +157,7 @@ func NewVerifier(crs *CRS, owner OwnerKeys, opts ...roles.VerifierOption) (*Veri
 // OpenStore opens the durable store at path (a bbolt file, created with
 // mode 0600): an OwnerStore and a ServerStore whose every acknowledged
 // change is fsync'd. Give the owner and the storage server a file each.
-func OpenStore(path string) (*boltstore.Store, error) { return boltstore.Open(path) }
+func OpenStore(path string) (*bolt.Store, error) { return bolt.Open(path) }
 
 // DialStorage connects to a storage server at addrs ("http://host:5002",
 // "https://…" with transport.WithTLS, "unix:///path"): one address, or
@@ -174,5 +175,5 @@ func DialStorage(addrs []string, opts ...transport.Option) (transport.StorageCli
 // NewLocal wires an owner, a storage server and a verifier in one process,
 // with in-memory stores.
 func NewLocal(ctx context.Context, crs *CRS, opts ...roles.OwnerOption) (*Local, error) {
-	return roles.NewLocal(ctx, crs, roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore(), opts...)
+	return roles.NewLocal(ctx, crs, memory.NewOwnerStore(), memory.NewServerStore(), opts...)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/hash"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -197,7 +198,7 @@ type generator struct {
 	crsFile []byte
 	owner   *roles.DataOwner
 	server  *roles.StorageServer
-	sstore  *roles.MemoryServerStore
+	sstore  *memory.ServerStore
 	signKey ed25519.PrivateKey
 	keys    roles.OwnerKeys
 	byLabel map[string]*plainBatch
@@ -250,15 +251,15 @@ func auxBatch() *roles.Batch {
 }
 
 // newOwner starts an owner and its storage server from seeded keys.
-func newOwner(ctx context.Context, crs *commitment.CRS, clk *fakeClock, prefix string) (*roles.DataOwner, *roles.StorageServer, *roles.MemoryServerStore, ed25519.PrivateKey) {
+func newOwner(ctx context.Context, crs *commitment.CRS, clk *fakeClock, prefix string) (*roles.DataOwner, *roles.StorageServer, *memory.ServerStore, ed25519.PrivateKey) {
 	var seed [ed25519.SeedSize]byte
 	must(seeded(prefix + "-sign").Read(seed[:]))
 	key := ed25519.NewKeyFromSeed(seed[:])
 	signer := must(roles.NewEd25519Signer(key))
 	d := &deferredStorage{}
-	o := must(roles.NewDataOwner(ctx, crs, roles.NewMemoryOwnerStore(), d,
+	o := must(roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), d,
 		roles.WithSigner(signer), roles.WithRandom(seeded(prefix)), roles.WithClock(clk.now)))
-	st := roles.NewMemoryServerStore()
+	st := memory.NewServerStore()
 	s := must(roles.NewStorageServer(crs, o.Keys(), st, roles.WithoutPrecompute()))
 	d.StorageClient = s
 	if err := o.Sync(ctx); err != nil {
@@ -545,7 +546,7 @@ func generateVectors() vectorFiles {
 		sh := resign(g.signKey, &h)
 		id := must(h.Digest())
 		stored := must(g.sstore.Batch(ctx, b0.id))
-		st := roles.NewMemoryServerStore()
+		st := memory.NewServerStore()
 		srv := must(roles.NewStorageServer(g.crs, g.keys, st, roles.WithoutPrecompute()))
 		for _, s := range []*roles.SignedState{s0, s1, s2} {
 			if err := srv.ApplyState(ctx, s); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/internal/worstcase"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -18,11 +19,11 @@ func decodeServices(b *testing.B, n int) (map[string]*transport.Service, roles.H
 	b.Helper()
 	ctx := context.Background()
 	crs := crsOf(b, n)
-	o, err := roles.NewDataOwner(ctx, crs, roles.NewMemoryOwnerStore(), transport.StorageClient{T: transport.NewInProc(nil)})
+	o, err := roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), transport.StorageClient{T: transport.NewInProc(nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := roles.NewStorageServer(crs, o.Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(crs, o.Keys(), memory.NewServerStore())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 var precomputeSizes = []int{1024, 65536}
@@ -63,7 +64,7 @@ func precomputedSystem(b *testing.B, n, c int) (*roles.Local, *roles.StorageServ
 	p, ok := precomputedCache[n]
 	if !ok {
 		ctx := context.Background()
-		store := roles.NewMemoryServerStore()
+		store := memory.NewServerStore()
 		l, q := rangeSystemOn(b, n, precomputedCols, store)
 		srv, err := roles.NewStorageServer(l.CRS, l.Owner.Keys(), store, roles.WithPrecomputeWorkers(runtime.GOMAXPROCS(0)))
 		if err != nil {

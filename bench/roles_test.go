@@ -13,6 +13,7 @@ import (
 	"github.com/vdsproject/vds/accumulator"
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 var roleSizes = []int{1024, 65536}
@@ -64,7 +65,7 @@ func BenchmarkCreateBatch(b *testing.B) {
 		for _, n := range roleSizes {
 			crs := crsOf(b, n)
 			batch := randomBatch(n, c)
-			o, err := roles.NewDataOwner(ctx, crs, roles.NewMemoryOwnerStore(), discardStorage{})
+			o, err := roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), discardStorage{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -84,13 +85,13 @@ func BenchmarkCreateBatch(b *testing.B) {
 // columns, and a range query over all its rows and columns. Its server
 // does not precompute: it answers directly.
 func rangeSystem(b *testing.B, n, c int) (*roles.Local, *roles.Query) {
-	return rangeSystemOn(b, n, c, roles.NewMemoryServerStore())
+	return rangeSystemOn(b, n, c, memory.NewServerStore())
 }
 
 // rangeSystemOn is rangeSystem over the given server store.
 func rangeSystemOn(b *testing.B, n, c int, store roles.ServerStore) (*roles.Local, *roles.Query) {
 	ctx := context.Background()
-	l, err := roles.NewLocal(ctx, crsOf(b, n), roles.NewMemoryOwnerStore(), store)
+	l, err := roles.NewLocal(ctx, crsOf(b, n), memory.NewOwnerStore(), store)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func BenchmarkAudit(b *testing.B) {
 // accumulator step and state signature, and the server applying the state.
 func BenchmarkRevoke(b *testing.B) {
 	ctx := context.Background()
-	l, err := roles.NewLocal(ctx, crsOf(b, 1024), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(ctx, crsOf(b, 1024), memory.NewOwnerStore(), memory.NewServerStore())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -258,9 +259,9 @@ func revokedHistory(b *testing.B, store roles.ServerStore, q int) {
 func BenchmarkNonMembership(b *testing.B) {
 	ctx := context.Background()
 	for _, q := range []int{1000, 100000} {
-		store := roles.NewMemoryServerStore()
+		store := memory.NewServerStore()
 		revokedHistory(b, store, q)
-		l, err := roles.NewLocal(ctx, crsOf(b, 1024), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+		l, err := roles.NewLocal(ctx, crsOf(b, 1024), memory.NewOwnerStore(), memory.NewServerStore())
 		if err != nil {
 			b.Fatal(err)
 		}

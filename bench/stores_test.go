@@ -8,8 +8,9 @@ import (
 
 	"github.com/vdsproject/vds/internal/pgtest"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
-	"github.com/vdsproject/vds/roles/pgstore"
+	"github.com/vdsproject/vds/storage/bolt"
+	"github.com/vdsproject/vds/storage/memory"
+	"github.com/vdsproject/vds/storage/postgres"
 )
 
 // The server stores the store benchmarks compare: in memory, the bbolt
@@ -19,9 +20,9 @@ var benchStores = []struct {
 	name string
 	open func(b *testing.B) roles.ServerStore
 }{
-	{"memory", func(*testing.B) roles.ServerStore { return roles.NewMemoryServerStore() }},
+	{"memory", func(*testing.B) roles.ServerStore { return memory.NewServerStore() }},
 	{"bolt", func(b *testing.B) roles.ServerStore {
-		s, err := boltstore.Open(filepath.Join(b.TempDir(), "server.db"))
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "server.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -29,7 +30,7 @@ var benchStores = []struct {
 		return s
 	}},
 	{"postgres", func(b *testing.B) roles.ServerStore {
-		s, err := pgstore.Open(context.Background(), pgtest.DSN(b))
+		s, err := postgres.Open(context.Background(), pgtest.DSN(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -88,7 +89,7 @@ func BenchmarkStoreBatch(b *testing.B) {
 			store := st.open(b)
 			crs := crsOf(b, n)
 			capture := &captureStorage{}
-			o, err := roles.NewDataOwner(ctx, crs, roles.NewMemoryOwnerStore(), capture)
+			o, err := roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), capture)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // streamSystem is an in-memory system holding one stream of batches+2
@@ -15,7 +16,7 @@ import (
 // batches and two edges (SPEC §11.4).
 func streamSystem(b *testing.B, batches, n int) (*roles.Local, *roles.StreamQuery) {
 	ctx := context.Background()
-	l, err := roles.NewLocal(ctx, crsOf(b, n), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(ctx, crsOf(b, n), memory.NewOwnerStore(), memory.NewServerStore())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,8 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/storage/bolt"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -105,7 +106,7 @@ func sharedCRS(t testing.TB) *commitment.CRS {
 type swapTransport struct {
 	mu    sync.RWMutex
 	t     transport.Transport
-	store *boltstore.Store
+	store *bolt.Store
 }
 
 func (s *swapTransport) Call(ctx context.Context, service, method string, req, resp any) error {
@@ -122,7 +123,7 @@ func (s *swapTransport) Close() error { return nil }
 // open (re)opens the store file and builds a storage server on it. The
 // caller holds s.mu.
 func (s *swapTransport) open(crs *commitment.CRS, keys roles.OwnerKeys, path string) error {
-	st, err := boltstore.Open(path)
+	st, err := bolt.Open(path)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func newInProcSystem(t *testing.T) *system {
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "storage.db")
 	sw := &swapTransport{}
-	o, err := roles.NewDataOwner(ctx, crs, roles.NewMemoryOwnerStore(), transport.StorageClient{T: sw})
+	o, err := roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), transport.StorageClient{T: sw})
 	require.NoError(t, err)
 	keys := o.Keys()
 	sw.mu.Lock()

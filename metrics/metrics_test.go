@@ -22,6 +22,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -110,8 +111,8 @@ type system struct {
 func newSystem(t *testing.T) *system {
 	ctx := context.Background()
 	sm, vm := metrics.New("storage"), metrics.New("verifier")
-	flaky := &flakyStore{ServerStore: roles.NewMemoryServerStore()}
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), sm.WrapServerStore(flaky))
+	flaky := &flakyStore{ServerStore: memory.NewServerStore()}
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), sm.WrapServerStore(flaky))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Server.Close() })
 	sm.WatchState(metrics.StorageState(l.Server))
@@ -357,10 +358,10 @@ func TestReadyzStoreUnreachable(t *testing.T) {
 // ready; a verifier is ready only while its state is fresh.
 func TestReadyNoState(t *testing.T) {
 	ctx := context.Background()
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
 	require.NoError(t, err)
 	defer l.Server.Close()
-	empty, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), roles.NewMemoryServerStore())
+	empty, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	defer empty.Close()
 	require.ErrorContains(t, transport.StorageReady(empty)(ctx), "no signed state")
@@ -379,7 +380,7 @@ func TestReadyNoState(t *testing.T) {
 	require.Equal(t, 1.0, value(byName, "vds_owner_storage_in_sync"))
 
 	// An owner whose storage server is down is out of sync.
-	down, err := roles.NewDataOwner(ctx, testCRS(t), roles.NewMemoryOwnerStore(), downStorage{})
+	down, err := roles.NewDataOwner(ctx, testCRS(t), memory.NewOwnerStore(), downStorage{})
 	require.NoError(t, err)
 	_, err = down.Ingest(ctx, batch(4))
 	require.ErrorIs(t, err, roles.ErrUnavailable)
@@ -405,8 +406,8 @@ func TestReadyNoState(t *testing.T) {
 	require.ErrorContains(t, ready(ctx), "older than the maximum state age")
 
 	// A closed store: the owner is not ready.
-	o2 := roles.NewMemoryOwnerStore()
-	l2, err := roles.NewLocal(ctx, testCRS(t), o2, roles.NewMemoryServerStore())
+	o2 := memory.NewOwnerStore()
+	l2, err := roles.NewLocal(ctx, testCRS(t), o2, memory.NewServerStore())
 	require.NoError(t, err)
 	defer l2.Server.Close()
 	require.NoError(t, o2.Close())
@@ -438,12 +439,12 @@ func TestReason(t *testing.T) {
 // store it wraps (else the server would silently answer without them).
 func TestProofTablesKept(t *testing.T) {
 	m := metrics.New("storage")
-	w := m.WrapServerStore(roles.NewMemoryServerStore())
+	w := m.WrapServerStore(memory.NewServerStore())
 	_, ok := w.(roles.ProofTableStore)
 	require.True(t, ok)
 	_, ok = w.(roles.Pinger)
 	require.True(t, ok)
-	bare := m.WrapServerStore(struct{ roles.ServerStore }{roles.NewMemoryServerStore()})
+	bare := m.WrapServerStore(struct{ roles.ServerStore }{memory.NewServerStore()})
 	_, ok = bare.(roles.ProofTableStore)
 	require.False(t, ok, "no tables where the wrapped store has none")
 	require.NoError(t, bare.(roles.Pinger).Ping(context.Background()), "an empty store without Ping is reachable")
@@ -452,7 +453,7 @@ func TestProofTablesKept(t *testing.T) {
 // claimingStore is a memory store with a claim that is always taken by
 // another server.
 type claimingStore struct {
-	*roles.MemoryServerStore
+	*memory.ServerStore
 	calls int
 }
 
@@ -465,7 +466,7 @@ func (c *claimingStore) ClaimProofTable(context.Context, roles.BatchID, int, tim
 // that replicas share (else they would compute every table each).
 func TestProofTableClaimsKept(t *testing.T) {
 	m := metrics.New("storage")
-	inner := &claimingStore{MemoryServerStore: roles.NewMemoryServerStore()}
+	inner := &claimingStore{ServerStore: memory.NewServerStore()}
 	w := m.WrapServerStore(inner)
 	c, ok := w.(roles.ProofTableClaimer)
 	require.True(t, ok)
@@ -473,6 +474,6 @@ func TestProofTableClaimsKept(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, got, "the wrapped store's answer")
 	require.Equal(t, 1, inner.calls)
-	_, ok = m.WrapServerStore(roles.NewMemoryServerStore()).(roles.ProofTableClaimer)
+	_, ok = m.WrapServerStore(memory.NewServerStore()).(roles.ProofTableClaimer)
 	require.False(t, ok, "no claims where the wrapped store has none")
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/hash"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // ---------------------------------------------------------------------------
@@ -61,7 +62,7 @@ func otherCRS(t testing.TB) *commitment.CRS {
 type rig struct {
 	ctx    context.Context
 	l      *roles.Local
-	store  *roles.MemoryServerStore
+	store  *memory.ServerStore
 	pk     *commitment.ProverKey
 	signer *roles.Ed25519Signer
 	keys   roles.OwnerKeys
@@ -92,8 +93,8 @@ func newRig(t testing.TB, c *commitment.CRS, o rigOptions) *rig {
 		key[0], key[1] = byte(o.seed), byte(o.seed>>8)
 		opts = append(opts, roles.WithRandom(mrand.NewChaCha8(key)))
 	}
-	store := roles.NewMemoryServerStore()
-	l, err := roles.NewLocal(ctx, c, roles.NewMemoryOwnerStore(), store, opts...)
+	store := memory.NewServerStore()
+	l, err := roles.NewLocal(ctx, c, memory.NewOwnerStore(), store, opts...)
 	require.NoError(t, err)
 	return &rig{ctx: ctx, l: l, store: store, pk: c.ProverKey(), signer: s, keys: l.Owner.Keys()}
 }
@@ -1627,7 +1628,7 @@ func TestAttackStateChain(t *testing.T) {
 	require.NoError(t, v.AcceptState(ctx, &sts[2]))
 	require.EqualValues(t, 2, v.State().State.Epoch)
 	// The storage server refuses a gap the same way.
-	other := roles.NewMemoryServerStore()
+	other := memory.NewServerStore()
 	srv, err := roles.NewStorageServer(r.l.CRS, r.keys, other)
 	require.NoError(t, err)
 	require.ErrorAs(t, srv.ApplyState(ctx, &sts[1]), &m)

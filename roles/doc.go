@@ -25,10 +25,10 @@
 //
 // Each role keeps its durable state behind an interface: [OwnerStore] and
 // [ServerStore], with in-memory implementations here and the embedded
-// default in package roles/boltstore. Every invariant (epoch order, one live
+// default in package roles/bolt. Every invariant (epoch order, one live
 // batch per stream and sequence number, revoked ids refused) is enforced by
 // the store, so a store shared by several servers stays consistent; a call
-// that returns nil is durable. Package roles/storetest checks any
+// that returns nil is durable. Package storage/storetest checks any
 // implementation against the contract.
 //
 // # Precomputed answers

@@ -18,7 +18,7 @@ type Local struct {
 }
 
 // NewLocal wires a DataOwner, a StorageServer and a Verifier around one CRS
-// and the given stores (NewMemoryOwnerStore and NewMemoryServerStore for a
+// and the given stores (memory.NewOwnerStore and memory.NewServerStore for a
 // system that lives in memory).
 func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server ServerStore, opts ...OwnerOption) (*Local, error) {
 	// The owner's keys decide the server's configuration, and the owner

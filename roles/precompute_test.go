@@ -12,14 +12,15 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/storetest"
+	"github.com/vdsproject/vds/storage/memory"
+	"github.com/vdsproject/vds/storage/storetest"
 )
 
 // precomputeWorld is a Local system over a memory server store, plus a
 // second server on the same store that never precomputes.
 type precomputeWorld struct {
 	l      *roles.Local
-	store  *roles.MemoryServerStore
+	store  *memory.ServerStore
 	direct *roles.StorageServer
 	id     roles.BatchID
 }
@@ -27,8 +28,8 @@ type precomputeWorld struct {
 func newPrecomputeWorld(t *testing.T) *precomputeWorld {
 	t.Helper()
 	ctx := context.Background()
-	store := roles.NewMemoryServerStore()
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	store := memory.NewServerStore()
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Server.Close() })
 	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("sensors", 13, 7))
@@ -140,8 +141,8 @@ func TestPrecomputedTablesAreUsed(t *testing.T) {
 // before the tables exist take the direct path.
 func TestPrecomputeResume(t *testing.T) {
 	ctx := context.Background()
-	store := roles.NewMemoryServerStore()
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	store := memory.NewServerStore()
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
 	require.NoError(t, err)
 	require.NoError(t, l.Server.Close()) // nothing is precomputed from here on
 	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 9, 3))
@@ -185,12 +186,12 @@ func TestPrecomputeResume(t *testing.T) {
 
 func TestPrecomputeOptions(t *testing.T) {
 	l := newLocal(t)
-	_, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), roles.NewMemoryServerStore(), roles.WithPrecomputeWorkers(0))
+	_, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), memory.NewServerStore(), roles.WithPrecomputeWorkers(0))
 	require.ErrorIs(t, err, roles.ErrInvalidInput)
 }
 
 // failingTables is a memory store whose tables cannot be written.
-type failingTables struct{ *roles.MemoryServerStore }
+type failingTables struct{ *memory.ServerStore }
 
 var errDiskFull = errors.New("disk full")
 
@@ -202,8 +203,8 @@ func (failingTables) PutProofTable(context.Context, roles.BatchID, int, []bls.G1
 // reported once and that answers keep coming, directly.
 func TestPrecomputeStoreFailure(t *testing.T) {
 	ctx := context.Background()
-	store := failingTables{roles.NewMemoryServerStore()}
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	store := failingTables{memory.NewServerStore()}
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Server.Close() })
 	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 6, 9))
@@ -224,8 +225,8 @@ func TestPrecomputeStoreFailure(t *testing.T) {
 // precomputes: byte-identical, and verified.
 func TestPrecomputedStreamAnswers(t *testing.T) {
 	ctx := context.Background()
-	store := roles.NewMemoryServerStore()
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), store)
+	store := memory.NewServerStore()
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Server.Close() })
 	rng := mrand.New(mrand.NewPCG(3, 4))

@@ -14,7 +14,7 @@ import (
 // batch, the prefix sums P_1…P_L of its point proofs and V_1…V_L of its
 // values, and the same for the timestamps as column index k (the number of
 // data columns). Every store
-// of this module implements it, and the conformance suite (roles/storetest)
+// of this module implements it, and the conformance suite (storage/storetest)
 // requires it; a server whose store lacks it answers without tables.
 //
 // A table is written whole in one atomic step, so a reader sees either no
@@ -37,7 +37,7 @@ type ProofTableStore interface {
 }
 
 // ProofTableClaimer is implemented by stores that several servers share
-// (roles/pgstore), so that they do not compute the same proof table at
+// (storage/postgres), so that they do not compute the same proof table at
 // once. Before a server's background worker computes a table, it claims it;
 // a column claimed by another server is skipped (answers take the direct
 // path until its table is stored, and schedule the batch again). A claim
@@ -71,85 +71,4 @@ func CheckProofIndexes(idx []int, rows int) error {
 		}
 	}
 	return nil
-}
-
-type tableKey struct {
-	id  BatchID
-	col int
-}
-
-// memTable is a table of the memory store.
-type memTable struct {
-	prefix []bls.G1Affine
-	values []fr.Element
-}
-
-// PutProofTable implements ProofTableStore. The table is kept as given;
-// the caller must not modify it afterwards.
-func (m *MemoryServerStore) PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.check(ctx); err != nil {
-		return err
-	}
-	b, ok := m.batches[id]
-	if !ok {
-		return fmt.Errorf("vds: proof table of batch %s: %w", id.Short(), ErrUnknownBatch)
-	}
-	if err := CheckProofTable(&b.Header.Header, col, len(prefix), len(values)); err != nil {
-		return err
-	}
-	if m.tables == nil {
-		m.tables = map[tableKey]memTable{}
-	}
-	m.tables[tableKey{id, col}] = memTable{prefix, values}
-	return nil
-}
-
-// ProofPoints implements ProofTableStore.
-func (m *MemoryServerStore) ProofPoints(ctx context.Context, id BatchID, col int, idx []int) ([]bls.G1Affine, []fr.Element, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if err := m.check(ctx); err != nil {
-		return nil, nil, err
-	}
-	t, ok := m.tables[tableKey{id, col}]
-	if !ok {
-		return nil, nil, fmt.Errorf("vds: proof table of batch %s column %d: %w", id.Short(), col, ErrNotFound)
-	}
-	if err := CheckProofIndexes(idx, len(t.prefix)); err != nil {
-		return nil, nil, err
-	}
-	pts := make([]bls.G1Affine, len(idx))
-	vals := make([]fr.Element, len(idx))
-	for k, i := range idx {
-		pts[k], vals[k] = t.prefix[i-1], t.values[i-1]
-	}
-	return pts, vals, nil
-}
-
-// memTableRowSize is what the memory store reports per row of a table: an
-// affine point and a scalar in memory.
-const memTableRowSize = 96 + 32
-
-// ProofTables implements ProofTableStore.
-func (m *MemoryServerStore) ProofTables(ctx context.Context, id BatchID) ([]int, int64, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if err := m.check(ctx); err != nil {
-		return nil, 0, err
-	}
-	b, ok := m.batches[id]
-	if !ok {
-		return nil, 0, fmt.Errorf("vds: proof tables of batch %s: %w", id.Short(), ErrUnknownBatch)
-	}
-	var cols []int
-	var size int64
-	for c := 0; c <= len(b.Header.Header.Columns); c++ {
-		if t, ok := m.tables[tableKey{id, c}]; ok {
-			cols = append(cols, c)
-			size += int64(len(t.prefix)) * memTableRowSize
-		}
-	}
-	return cols, size, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 const testN = 16
@@ -36,7 +37,7 @@ func testCRS(t testing.TB) *commitment.CRS {
 
 func newLocal(t testing.TB) *roles.Local {
 	t.Helper()
-	l, err := roles.NewLocal(context.Background(), testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
 	require.NoError(t, err)
 	return l
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // weightedSum returns Σ wᵢ vᵢ over the first len(w) rows.
@@ -396,7 +397,7 @@ func TestScenarioBindingFailure(t *testing.T) {
 
 	// A server configured not to check stores the swapped header; its
 	// answers, computed from the true data, fail at the verifier.
-	lax, err := roles.NewStorageServer(r.l.CRS, r.keys, roles.NewMemoryServerStore(), roles.WithoutCommitmentCheck())
+	lax, err := roles.NewStorageServer(r.l.CRS, r.keys, memory.NewServerStore(), roles.WithoutCommitmentCheck())
 	require.NoError(t, err)
 	for _, st := range r.states(t) {
 		require.NoError(t, lax.ApplyState(ctx, &st))

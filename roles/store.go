@@ -1,9 +1,12 @@
 package roles
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -241,4 +244,21 @@ type OwnerStore interface {
 	Pending(ctx context.Context) ([]PendingOp, error)
 	// Close releases the store.
 	Close() error
+}
+
+// SortBatchInfos orders batch summaries by stream, sequence number and
+// version, as ServerStore.List returns them.
+func SortBatchInfos(s []BatchInfo) {
+	slices.SortFunc(s, func(a, b BatchInfo) int { return cmpSlot(a.Stream, a.Seq, a.Version, b.Stream, b.Seq, b.Version) })
+}
+
+// cmpSlot orders batches by stream, sequence number and version.
+func cmpSlot(as string, aseq uint64, aver uint32, bs string, bseq uint64, bver uint32) int {
+	if c := strings.Compare(as, bs); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(aseq, bseq); c != 0 {
+		return c
+	}
+	return cmp.Compare(aver, bver)
 }

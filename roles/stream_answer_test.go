@@ -11,6 +11,7 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // streamModel is what a test wrote into a stream: each live batch's rows.
@@ -48,7 +49,7 @@ type streamRig struct {
 }
 
 func newStreamRig(t *testing.T) *streamRig {
-	l, err := roles.NewLocal(context.Background(), testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore())
+	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
 	require.NoError(t, err)
 	return &streamRig{l: l, model: &streamModel{live: map[roles.BatchID]*roles.Batch{}}}
 }
@@ -400,7 +401,7 @@ func TestStreamAnswerEquivocatedState(t *testing.T) {
 	ctx := context.Background()
 	signer, err := roles.GenerateEd25519Signer(rand.Reader)
 	require.NoError(t, err)
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore(), roles.WithSigner(signer))
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore(), roles.WithSigner(signer))
 	require.NoError(t, err)
 	rng := mrand.New(mrand.NewPCG(7, 7))
 	res, err := l.Owner.Ingest(ctx, twoCols("s", 4, 1000, 10, rng))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vdsproject/vds/internal/merkle"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // streamBatch is a one-column batch of rows rows at t0, t0+10, … with
@@ -38,8 +39,8 @@ func wantHead(o *roles.DataOwner) roles.StreamHead {
 
 func TestStreamInvariants(t *testing.T) {
 	ctx := context.Background()
-	store := roles.NewMemoryOwnerStore()
-	sstore := roles.NewMemoryServerStore()
+	store := memory.NewOwnerStore()
+	sstore := memory.NewServerStore()
 	l, err := roles.NewLocal(ctx, testCRS(t), store, sstore)
 	require.NoError(t, err)
 	o := l.Owner
@@ -175,7 +176,7 @@ func TestStreamSeqGapFree(t *testing.T) {
 	s, err := roles.GenerateEd25519Signer(rand.Reader)
 	require.NoError(t, err)
 	fs := &failingSigner{Signer: s, n: 100}
-	l, err := roles.NewLocal(ctx, testCRS(t), roles.NewMemoryOwnerStore(), roles.NewMemoryServerStore(), roles.WithSigner(fs))
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore(), roles.WithSigner(fs))
 	require.NoError(t, err)
 	_, err = l.Owner.Ingest(ctx, streamBatch("g", 2, 100, 1))
 	require.NoError(t, err)
@@ -240,11 +241,11 @@ func (f *flakyStorage) LatestState(ctx context.Context) (*roles.SignedState, err
 // verify.
 func TestStreamRetrySafe(t *testing.T) {
 	ctx := context.Background()
-	ostore := roles.NewMemoryOwnerStore()
+	ostore := memory.NewOwnerStore()
 	flaky := &flakyStorage{}
 	o, err := roles.NewDataOwner(ctx, testCRS(t), ostore, flakyPlaceholder{flaky})
 	require.NoError(t, err)
-	s, err := roles.NewStorageServer(testCRS(t), o.Keys(), roles.NewMemoryServerStore())
+	s, err := roles.NewStorageServer(testCRS(t), o.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	flaky.StorageClient = s
 	require.NoError(t, o.Sync(ctx))

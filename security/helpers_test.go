@@ -14,6 +14,7 @@ import (
 
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // capacity is the batch capacity of the test CRS: small, as unit tests
@@ -82,10 +83,10 @@ func newWorld(t testing.TB, opts ...roles.OwnerOption) *world {
 	link := &lateStorage{}
 	w.link = link
 	opts = append([]roles.OwnerOption{roles.WithSigner(signer), roles.WithClock(w.clock.Now)}, opts...)
-	w.owner, err = roles.NewDataOwner(ctx, w.crs, roles.NewMemoryOwnerStore(), link, opts...)
+	w.owner, err = roles.NewDataOwner(ctx, w.crs, memory.NewOwnerStore(), link, opts...)
 	require.NoError(t, err)
 	w.keys = w.owner.Keys()
-	w.server, err = roles.NewStorageServer(w.crs, w.keys, roles.NewMemoryServerStore())
+	w.server, err = roles.NewStorageServer(w.crs, w.keys, memory.NewServerStore())
 	require.NoError(t, err)
 	link.set(w.server)
 	require.NoError(t, w.owner.Sync(ctx))
@@ -193,7 +194,7 @@ func (l *link) States(ctx context.Context, from, to uint64) ([]roles.SignedState
 func (w *world) rolledBack(t testing.TB) *roles.StorageServer {
 	t.Helper()
 	ctx := context.Background()
-	s, err := roles.NewStorageServer(w.crs, w.keys, roles.NewMemoryServerStore())
+	s, err := roles.NewStorageServer(w.crs, w.keys, memory.NewServerStore())
 	require.NoError(t, err)
 	latest, err := w.server.LatestState(ctx)
 	require.NoError(t, err)

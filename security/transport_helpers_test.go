@@ -15,6 +15,7 @@ import (
 
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -49,9 +50,9 @@ func newTrDeployment(t *testing.T) *trDeployment {
 	t.Helper()
 	ctx := context.Background()
 	late := &trLate{}
-	o, err := roles.NewDataOwner(ctx, trCRS(t), roles.NewMemoryOwnerStore(), transport.StorageClient{T: late})
+	o, err := roles.NewDataOwner(ctx, trCRS(t), memory.NewOwnerStore(), transport.StorageClient{T: late})
 	require.NoError(t, err)
-	srv, err := roles.NewStorageServer(trCRS(t), o.Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(trCRS(t), o.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	late.Transport = transport.NewInProc([]*transport.Service{transport.StorageService(srv)})
 	require.NoError(t, o.Sync(ctx))

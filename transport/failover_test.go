@@ -16,7 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/storage/bolt"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -90,14 +91,14 @@ func serveReplica(t *testing.T, kind string, srv *roles.StorageServer, at string
 // newCluster starts n replicas over one shared store (memory unless
 // withStore gives another).
 func newCluster(t *testing.T, kind string, n int, opts ...transport.Option) *cluster {
-	return newClusterOn(t, kind, n, roles.NewMemoryServerStore(), opts...)
+	return newClusterOn(t, kind, n, memory.NewServerStore(), opts...)
 }
 
 func newClusterOn(t *testing.T, kind string, n int, store roles.ServerStore, opts ...transport.Option) *cluster {
 	t.Helper()
 	ctx := context.Background()
 	late := &lateTransport{}
-	c := &cluster{ownerStore: roles.NewMemoryOwnerStore(), pushes: &recorder{StorageClient: transport.StorageClient{T: late}}}
+	c := &cluster{ownerStore: memory.NewOwnerStore(), pushes: &recorder{StorageClient: transport.StorageClient{T: late}}}
 	owner, err := roles.NewDataOwner(ctx, testCRS(t), c.ownerStore, c.pushes)
 	require.NoError(t, err)
 	c.owner = owner
@@ -492,9 +493,9 @@ func listed(l []roles.BatchInfo) []roles.BatchInfo {
 func TestDuplicatePushesSucceed(t *testing.T) {
 	for _, name := range []string{"memory", "bolt"} {
 		t.Run(name, func(t *testing.T) {
-			store := roles.ServerStore(roles.NewMemoryServerStore())
+			store := roles.ServerStore(memory.NewServerStore())
 			if name == "bolt" {
-				b, err := boltstore.Open(filepath.Join(t.TempDir(), "s.db"))
+				b, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"))
 				require.NoError(t, err)
 				t.Cleanup(func() { b.Close() })
 				store = b
@@ -571,7 +572,7 @@ func testDuplicatePushes(t *testing.T, c *cluster) {
 	// live place s/1, and a different state for epoch 1: both refused.
 	sec, err := c.ownerStore.Secrets(ctx)
 	require.NoError(t, err)
-	ts := roles.NewMemoryOwnerStore()
+	ts := memory.NewOwnerStore()
 	require.NoError(t, ts.InitSecrets(ctx, sec))
 	trec := &recorder{StorageClient: offline{}}
 	twin, err := roles.NewDataOwner(ctx, testCRS(t), ts, trec)

@@ -14,6 +14,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 )
 
 // FuzzReadRequestHead checks the Unix framing's request head parser: no
@@ -55,11 +56,11 @@ func fuzzStorage(f *testing.F) (*Service, [][]byte) {
 		if err != nil {
 			panic(err)
 		}
-		o, err := roles.NewDataOwner(context.Background(), crs, roles.NewMemoryOwnerStore(), StorageClient{T: NewInProc(nil)})
+		o, err := roles.NewDataOwner(context.Background(), crs, memory.NewOwnerStore(), StorageClient{T: NewInProc(nil)})
 		if err != nil {
 			panic(err)
 		}
-		srv, err := roles.NewStorageServer(crs, o.Keys(), roles.NewMemoryServerStore())
+		srv, err := roles.NewStorageServer(crs, o.Keys(), memory.NewServerStore())
 		if err != nil {
 			panic(err)
 		}

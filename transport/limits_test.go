@@ -14,6 +14,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/internal/worstcase"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -21,7 +22,7 @@ import (
 func testServices(t *testing.T) map[string]*transport.Service {
 	t.Helper()
 	o := mustOwner(t)
-	srv, err := roles.NewStorageServer(testCRS(t), o.Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(testCRS(t), o.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	v, err := roles.NewVerifier(testCRS(t).VerifierKey(), o.Keys())
 	require.NoError(t, err)
@@ -125,7 +126,7 @@ func postRaw(t *testing.T, url string, body []byte) (int, *transport.WireError) 
 // its signature, never for its data.
 func TestStoreBatchHeaderBeforeData(t *testing.T) {
 	o := mustOwner(t)
-	srv, err := roles.NewStorageServer(testCRS(t), o.Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(testCRS(t), o.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	base := startHTTP(t, []*transport.Service{transport.StorageService(srv)})
 	n, l := testCRS(t).N(), roles.DefaultLimits()

@@ -17,6 +17,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/devpki"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -82,9 +83,9 @@ func newSystem(t *testing.T, kind string) *system {
 	// The owner's keys decide the server's configuration: create the owner
 	// first against a client whose transport is set once the server runs.
 	late := &lateTransport{}
-	owner, err := roles.NewDataOwner(ctx, testCRS(t), roles.NewMemoryOwnerStore(), transport.StorageClient{T: late})
+	owner, err := roles.NewDataOwner(ctx, testCRS(t), memory.NewOwnerStore(), transport.StorageClient{T: late})
 	require.NoError(t, err)
-	srv, err := roles.NewStorageServer(testCRS(t), owner.Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(testCRS(t), owner.Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	late.Transport = serve(t, kind, []*transport.Service{transport.StorageService(srv)})
 	require.NoError(t, owner.Sync(ctx))
@@ -179,7 +180,7 @@ func TestStorageOverTransports(t *testing.T) {
 }
 
 func TestHTTPEdgeCases(t *testing.T) {
-	srv, err := roles.NewStorageServer(testCRS(t), mustOwner(t).Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(testCRS(t), mustOwner(t).Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	h := transport.NewHTTPHandler([]*transport.Service{transport.StorageService(srv)}, transport.WithMaxBody(1024))
 	ls, err := transport.ListenHTTP("127.0.0.1:0", h)
@@ -212,7 +213,7 @@ func TestHTTPEdgeCases(t *testing.T) {
 }
 
 func mustOwner(t *testing.T) *roles.DataOwner {
-	o, err := roles.NewDataOwner(context.Background(), testCRS(t), roles.NewMemoryOwnerStore(), transport.StorageClient{T: transport.NewInProc(nil)})
+	o, err := roles.NewDataOwner(context.Background(), testCRS(t), memory.NewOwnerStore(), transport.StorageClient{T: transport.NewInProc(nil)})
 	require.NoError(t, err)
 	return o
 }
@@ -221,7 +222,7 @@ func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	pki, err := devpki.Write(dir)
 	require.NoError(t, err)
-	srv, err := roles.NewStorageServer(testCRS(t), mustOwner(t).Keys(), roles.NewMemoryServerStore())
+	srv, err := roles.NewStorageServer(testCRS(t), mustOwner(t).Keys(), memory.NewServerStore())
 	require.NoError(t, err)
 	stc, err := transport.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/storage/bolt"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -116,11 +116,11 @@ func inprocSystem(ctx context.Context, c *common) (transport.Transport, func(), 
 	if err != nil {
 		return nil, nil, err
 	}
-	ss, err := boltstore.Open(c.path(storageDB))
+	ss, err := bolt.Open(c.path(storageDB))
 	if err != nil {
 		return nil, nil, err
 	}
-	os_, err := boltstore.Open(c.path(ownerDB))
+	os_, err := bolt.Open(c.path(ownerDB))
 	if err != nil {
 		ss.Close()
 		return nil, nil, err

@@ -11,8 +11,8 @@ import (
 
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
-	"github.com/vdsproject/vds/roles/pgstore"
+	"github.com/vdsproject/vds/storage/bolt"
+	"github.com/vdsproject/vds/storage/postgres"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -131,8 +131,8 @@ func openServerStore(ctx context.Context, c *common, arg string) (roles.ServerSt
 	if arg == "" {
 		arg = c.path(storageDB)
 	}
-	if !pgstore.IsDSN(arg) {
-		s, err := boltstore.Open(arg)
+	if !postgres.IsDSN(arg) {
+		s, err := bolt.Open(arg)
 		return s, arg, err
 	}
 	where := "postgres (DSN does not parse)"
@@ -141,7 +141,7 @@ func openServerStore(ctx context.Context, c *common, arg string) (roles.ServerSt
 	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	s, err := pgstore.Open(octx, arg)
+	s, err := postgres.Open(octx, arg)
 	if err != nil {
 		return nil, where, fmt.Errorf("store %s: %w", where, err)
 	}
@@ -182,7 +182,7 @@ func runOwner(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := boltstore.Open(c.path(ownerDB))
+	store, err := bolt.Open(c.path(ownerDB))
 	if err != nil {
 		return err
 	}

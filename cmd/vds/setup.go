@@ -15,7 +15,7 @@ import (
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/devpki"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/roles/boltstore"
+	"github.com/vdsproject/vds/storage/bolt"
 )
 
 func runSetup(ctx context.Context, args []string) error {
@@ -144,7 +144,7 @@ func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, 
 	}
 	fmt.Fprintf(progress, "CRS: %d bytes, digest %s (%s)\n", len(file), crs.Digest(), time.Since(start).Round(time.Millisecond))
 
-	st, err := boltstore.Open(filepath.Join(dir, ownerDB))
+	st, err := bolt.Open(filepath.Join(dir, ownerDB))
 	if err != nil {
 		return err
 	}
