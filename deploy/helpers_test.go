@@ -16,9 +16,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/errs"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/transport"
 )
@@ -92,22 +92,7 @@ func (s *system) storage(t *testing.T, svc string) transport.StorageClient {
 // loadPublic reads the CRS (pinned to its digest) and the owner's public
 // keys from the public volume.
 func loadPublic(t *testing.T, dir string) (*commitment.CRS, roles.OwnerKeys) {
-	t.Helper()
-	d, err := os.ReadFile(filepath.Join(dir, "crs.digest"))
-	require.NoError(t, err)
-	digest, err := commitment.ParseDigest(strings.TrimSpace(string(d)))
-	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(dir, "crs.bin"))
-	require.NoError(t, err)
-	defer f.Close()
-	crs, err := commitment.Load(f, commitment.WithPinnedDigest(digest))
-	require.NoError(t, err)
-	var keys roles.OwnerKeys
-	b, err := os.ReadFile(filepath.Join(dir, "owner-keys.cbor"))
-	require.NoError(t, err)
-	require.NoError(t, codec.Default().Unmarshal(b, &keys))
-	require.NoError(t, keys.Check())
-	return crs, keys
+	return testkit.LoadPublic(t, dir)
 }
 
 // newBatch returns rows readings of two columns from t0 on.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -19,8 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/bolt"
 	"github.com/vdsproject/vds/storage/memory"
@@ -88,17 +87,7 @@ func newSystem(t *testing.T, kind string, o sysOptions) *system {
 
 // ---- in-process ----
 
-var (
-	crsOnce sync.Once
-	crsVal  *commitment.CRS
-	crsErr  error
-)
-
-func sharedCRS(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() { crsVal, crsErr = commitment.Setup(capacity, rand.Reader) })
-	require.NoError(t, crsErr)
-	return crsVal
-}
+func sharedCRS(t testing.TB) *commitment.CRS { return testkit.CRS(t, capacity) }
 
 // swapTransport is the in-process way to reach a storage server that can be
 // restarted: calls hold a read lock, a restart the write lock, so no call is
@@ -476,22 +465,8 @@ func (s *system) closeClients() {
 // loadDeployment reads the CRS (pinned to its recorded digest) and the
 // owner's public keys that vds setup wrote.
 func loadDeployment(t testing.TB, dir string) (*commitment.CRS, roles.OwnerKeys) {
-	t.Helper()
-	d, err := os.ReadFile(filepath.Join(dir, "crs.digest"))
-	require.NoError(t, err)
-	digest, err := commitment.ParseDigest(strings.TrimSpace(string(d)))
-	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(dir, "crs.bin"))
-	require.NoError(t, err)
-	defer f.Close()
-	crs, err := commitment.Load(f, commitment.WithPinnedDigest(digest))
-	require.NoError(t, err)
+	crs, keys := testkit.LoadPublic(t, dir)
 	require.Equal(t, capacity, crs.N())
-	var keys roles.OwnerKeys
-	b, err := os.ReadFile(filepath.Join(dir, "owner-keys.cbor"))
-	require.NoError(t, err)
-	require.NoError(t, codec.Default().Unmarshal(b, &keys))
-	require.NoError(t, keys.Check())
 	return crs, keys
 }
 

@@ -2,7 +2,6 @@ package metrics_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,26 +19,14 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
-var (
-	crsOnce sync.Once
-	crs     *commitment.CRS
-)
-
-func testCRS(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() {
-		var err error
-		if crs, err = commitment.Setup(16, rand.Reader); err != nil {
-			panic(err)
-		}
-	})
-	return crs
-}
+func testCRS(t testing.TB) *commitment.CRS { return testkit.CRS(t, 16) }
 
 // flakyStore is a server store that can be made unreachable.
 type flakyStore struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 )
@@ -21,22 +22,8 @@ import (
 // should be.
 const capacity = 16
 
-var (
-	crsOnce sync.Once
-	testCRS *commitment.CRS
-)
-
 // crs returns a CRS shared by the package's tests.
-func crs(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() {
-		c, err := commitment.Setup(capacity, rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		testCRS = c
-	})
-	return testCRS
-}
+func crs(t testing.TB) *commitment.CRS { return testkit.CRS(t, capacity) }
 
 // clock is a settable clock shared by an owner and its verifiers.
 type clock struct {

@@ -5,7 +5,6 @@ package security
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
@@ -22,18 +22,7 @@ import (
 // trN is the batch capacity of the in-process systems of the suite.
 const trN = 8
 
-var (
-	trCRSOnce sync.Once
-	trCRSVal  *commitment.CRS
-	trCRSErr  error
-)
-
-func trCRS(t testing.TB) *commitment.CRS {
-	t.Helper()
-	trCRSOnce.Do(func() { trCRSVal, trCRSErr = commitment.Setup(trN, rand.Reader) })
-	require.NoError(t, trCRSErr)
-	return trCRSVal
-}
+func trCRS(t testing.TB) *commitment.CRS { return testkit.CRS(t, trN) }
 
 // trDeployment is an owner, its storage server and a verifier in this process
 // (the owner reaches the storage server in-process); tests serve their

@@ -281,15 +281,24 @@ func (c *HTTPClient) Call(ctx context.Context, service, name string, req, resp a
 		if err == nil || i+1 >= attempts || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoffWait(ctx, &delay) {
 			return err
-		case <-t.C:
 		}
-		delay *= 2
 	}
+}
+
+// backoffWait waits a jittered delay (between half and all of *delay),
+// then doubles *delay; it returns false, at once, if ctx ends first.
+func backoffWait(ctx context.Context, delay *time.Duration) bool {
+	t := time.NewTimer(*delay/2 + rand.N(*delay/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	}
+	*delay *= 2
+	return true
 }
 
 // errRetry marks a failure worth retrying, after at least after when the

@@ -3,7 +3,6 @@ package transport_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -16,25 +15,13 @@ import (
 
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/devpki"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
 )
 
-var (
-	crsOnce sync.Once
-	crs     *commitment.CRS
-)
-
-func testCRS(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() {
-		var err error
-		if crs, err = commitment.Setup(16, rand.Reader); err != nil {
-			panic(err)
-		}
-	})
-	return crs
-}
+func testCRS(t testing.TB) *commitment.CRS { return testkit.CRS(t, 16) }
 
 // system is an owner in this process talking to a storage server through a
 // transport, and a verifier catching up through the same transport.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -379,14 +378,9 @@ func (c *UnixClient) Call(ctx context.Context, service, name string, req, resp a
 		if err == nil || i+1 >= attempts || ctx.Err() != nil || !errors.Is(err, errUnavailableSentinel) {
 			return err
 		}
-		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoffWait(ctx, &delay) {
 			return err
-		case <-t.C:
 		}
-		delay *= 2
 	}
 }
 

@@ -78,11 +78,7 @@ func (m *OwnerStore) LatestState(ctx context.Context) (*roles.SignedState, error
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
-	if len(m.states) == 0 {
-		return nil, fmt.Errorf("vds: no state yet: %w", roles.ErrUnknownState)
-	}
-	s := m.states[len(m.states)-1]
-	return &s, nil
+	return latestState(m.states)
 }
 
 // States implements roles.OwnerStore.

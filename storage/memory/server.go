@@ -229,11 +229,7 @@ func (m *ServerStore) LatestState(ctx context.Context) (*roles.SignedState, erro
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
-	if len(m.states) == 0 {
-		return nil, fmt.Errorf("vds: no state yet: %w", roles.ErrUnknownState)
-	}
-	s := m.states[len(m.states)-1]
-	return &s, nil
+	return latestState(m.states)
 }
 
 // States implements roles.ServerStore.
@@ -244,6 +240,16 @@ func (m *ServerStore) States(ctx context.Context, from, to uint64) ([]roles.Sign
 		return nil, err
 	}
 	return statesRange(m.states, from, to)
+}
+
+// latestState returns a copy of the last state of a chain, or
+// roles.ErrUnknownState for an empty one.
+func latestState(states []roles.SignedState) (*roles.SignedState, error) {
+	if len(states) == 0 {
+		return nil, fmt.Errorf("vds: no state yet: %w", roles.ErrUnknownState)
+	}
+	s := states[len(states)-1]
+	return &s, nil
 }
 
 // statesRange returns a copy of the states of epochs from..to of a chain
