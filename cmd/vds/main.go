@@ -49,111 +49,46 @@
 // client certificate of the CA. Without either it refuses to start unless
 // given -insecure. The commands that call the mutations (ingest, revoke,
 // update) send the token from the same file.
+//
+// The subcommands live in internal/cli; main only wires them: the table
+// below names each one and the function that runs it.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
-	"unicode"
+
+	"github.com/vdsproject/vds/internal/cli"
 )
 
-type command struct {
-	name  string
-	help  string
-	run   func(ctx context.Context, args []string) error
-	serve bool // a long-running server
-}
-
-func commands() []command {
-	return []command{
-		{name: "setup", help: "generate the CRS and the owner's keys into a data directory", run: runSetup},
-		{name: "crs", help: "CRS ceremony: init, contribute, verify (then setup -crs FILE)", run: runCRS},
-		{name: "owner", help: "owner serve: run the data owner's server", run: runOwner, serve: true},
-		{name: "storage", help: "storage serve: run the storage server", run: runStorage, serve: true},
-		{name: "verifier", help: "verifier serve: run the verifier's server", run: runVerifier, serve: true},
-		{name: "token", help: "token rotate: replace the owner's bearer token", run: runToken},
-		{name: "start", help: "start the three servers in the background", run: runStart},
-		{name: "stop", help: "stop the servers started by start", run: runStop},
-		{name: "ingest", help: "turn a CSV file into batches of a stream", run: runIngest},
-		{name: "query", help: "ask a verified point, range, window or weighted query", run: runQuery},
-		{name: "audit", help: "audit a batch with a fresh nonce", run: runAudit},
-		{name: "revoke", help: "revoke a batch", run: runRevoke},
-		{name: "update", help: "replace a batch by a new version from a CSV file", run: runUpdate},
-		{name: "state", help: "show the owner's signed state and the servers' epochs", run: runState},
-		{name: "list", help: "list the stored batches", run: runList},
-		{name: "demo", help: "run the whole story on a small system and explain it", run: runDemo},
-		{name: "version", help: "print the version of vds, of Go and of the SPEC", run: runVersion},
-		{name: "health", help: "probe a server's /healthz or /readyz (container health checks)", run: runHealth},
-	}
-}
-
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: vds <command> [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", c.name, c.help)
-	}
-	fmt.Fprintln(os.Stderr, "\nRun vds <command> -h for its flags.\n\n"+exitCodesHelp)
+// commands are the subcommands in the order `vds -h` lists them: one line
+// each, the name, its help line and the function that runs it.
+var commands = []cli.Command{
+	{Name: "setup", Help: "generate the CRS and the owner's keys into a data directory", Run: cli.RunSetup},
+	{Name: "crs", Help: "CRS ceremony: init, contribute, verify (then setup -crs FILE)", Run: cli.RunCRS},
+	{Name: "owner", Help: "owner serve: run the data owner's server", Run: cli.RunOwner},
+	{Name: "storage", Help: "storage serve: run the storage server", Run: cli.RunStorage},
+	{Name: "verifier", Help: "verifier serve: run the verifier's server", Run: cli.RunVerifier},
+	{Name: "token", Help: "token rotate: replace the owner's bearer token", Run: cli.RunToken},
+	{Name: "start", Help: "start the three servers in the background", Run: cli.RunStart},
+	{Name: "stop", Help: "stop the servers started by start", Run: cli.RunStop},
+	{Name: "ingest", Help: "turn a CSV file into batches of a stream", Run: cli.RunIngest},
+	{Name: "query", Help: "ask a verified point, range, window or weighted query", Run: cli.RunQuery},
+	{Name: "audit", Help: "audit a batch with a fresh nonce", Run: cli.RunAudit},
+	{Name: "revoke", Help: "revoke a batch", Run: cli.RunRevoke},
+	{Name: "update", Help: "replace a batch by a new version from a CSV file", Run: cli.RunUpdate},
+	{Name: "state", Help: "show the owner's signed state and the servers' epochs", Run: cli.RunState},
+	{Name: "list", Help: "list the stored batches", Run: cli.RunList},
+	{Name: "demo", Help: "run the whole story on a small system and explain it", Run: cli.RunDemo},
+	{Name: "version", Help: "print the version of vds, of Go and of the SPEC", Run: cli.RunVersion},
+	{Name: "health", Help: "probe a server's /healthz or /readyz (container health checks)", Run: cli.RunHealth},
 }
 
 func main() {
-	if len(os.Args) < 2 || isHelp(os.Args[1]) || os.Args[1] == "help" {
-		usage()
-		if len(os.Args) < 2 {
-			os.Exit(exitUsage)
-		}
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	for _, c := range commands() {
-		if c.name == os.Args[1] {
-			err := c.run(ctx, os.Args[2:])
-			code := exitCode(err)
-			switch {
-			case err == nil, errors.Is(err, errHelp):
-				code = exitOK
-			case errors.Is(err, errUsage):
-			case rejected(err):
-				fmt.Fprintln(os.Stderr, "vds "+c.name+": REJECTED:", safeText(err.Error()))
-			default:
-				fmt.Fprintln(os.Stderr, "vds "+c.name+":", safeText(err.Error()))
-			}
-			stop()
-			os.Exit(code)
-		}
-	}
-	fmt.Fprintf(os.Stderr, "vds: unknown command %q\n\n", os.Args[1])
-	usage()
-	os.Exit(exitUsage)
-}
-
-// errUsage reports bad flags (already printed); errHelp, -h (exit 0).
-var (
-	errUsage = errors.New("usage")
-	errHelp  = errors.New("help")
-)
-
-// isHelp reports whether an argument asks for help.
-func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
-
-// safeText escapes every character of s that could act on a terminal
-// (control, format and bidirectional characters; invalid UTF-8): error
-// messages can carry text from a remote peer.
-func safeText(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsPrint(r) || r == '\n' || r == '\t' {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r)
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
+	code := cli.Main(ctx, commands, os.Args[1:])
+	stop()
+	os.Exit(code)
 }

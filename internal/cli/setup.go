@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,7 +18,9 @@ import (
 	"github.com/vdsproject/vds/storage/bolt"
 )
 
-func runSetup(ctx context.Context, args []string) error {
+// RunSetup is `vds setup`: the CRS (or a ceremony's), the owner's keys
+// and token, and optionally a development TLS PKI, into a data directory.
+func RunSetup(ctx context.Context, args []string) error {
 	c := newCommon("setup")
 	defN, _ := strconv.Atoi(env("VECTOR_DIM", "1024"))
 	n := c.fs.Int("n", defN, "batch capacity: rows per batch (env VECTOR_DIM)")

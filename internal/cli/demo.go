@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -21,7 +21,8 @@ import (
 	"github.com/vdsproject/vds/transport"
 )
 
-func runDemo(ctx context.Context, args []string) error {
+// RunDemo is `vds demo`: the whole story on a small system, explained.
+func RunDemo(ctx context.Context, args []string) error {
 	c := newCommon("demo")
 	inproc := c.fs.Bool("inproc", false, "run the three roles in this process instead of three processes over Unix sockets")
 	n := c.fs.Int("n", 64, "batch capacity")

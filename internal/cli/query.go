@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -59,7 +59,9 @@ type windowJSON struct {
 	ToUTC   string `json:"to_utc"`
 }
 
-func runQuery(ctx context.Context, args []string) error {
+// RunQuery is `vds query`: a stream or batch query, answered by the
+// storage server and checked by the verifier.
+func RunQuery(ctx context.Context, args []string) error {
 	c := newCommon("query")
 	batch := c.fs.String("batch", "", "batch id (hex), or a unique prefix of at least 8 hex digits")
 	stream := c.fs.String("stream", "", "stream: a window or point query over every live batch of the stream")
@@ -192,7 +194,9 @@ func wholeBatch(ctx context.Context, c *common, q *roles.Query) error {
 	return nil
 }
 
-func runAudit(ctx context.Context, args []string) error {
+// RunAudit is `vds audit`: a batch, or every live batch of a stream range,
+// audited with a fresh nonce.
+func RunAudit(ctx context.Context, args []string) error {
 	c := newCommon("audit")
 	batch := c.fs.String("batch", "", "batch id (hex), or a unique prefix of at least 8 hex digits")
 	stream := c.fs.String("stream", "", "audit every live batch of this stream in -tfrom..-tto (a stream range)")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -20,11 +20,11 @@ import (
 // Dockerfile and compose.yaml.
 const defaultHealthURL = "http://127.0.0.1:9090/readyz"
 
-// runHealth probes a server's health endpoint (`vds health [URL]`): a GET
+// RunHealth probes a server's health endpoint (`vds health [URL]`): a GET
 // that must answer 2xx within the timeout. It exists for container health
 // checks in images without curl or a shell. Exit 0 when healthy, 3 when the
 // server cannot be reached or answers anything else.
-func runHealth(ctx context.Context, args []string) error {
+func RunHealth(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("vds health", flag.ContinueOnError)
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	quiet := fs.Bool("q", false, "print nothing when healthy")

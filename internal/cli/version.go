@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -30,7 +30,8 @@ func buildVersion() versionInfo {
 	return v
 }
 
-func runVersion(ctx context.Context, args []string) error {
+// RunVersion is `vds version`: the version of vds, of Go and of the SPEC.
+func RunVersion(ctx context.Context, args []string) error {
 	c := newCommon("version")
 	asJSON := c.fs.Bool("json", false, "print one JSON document")
 	if err := c.parse(args); err != nil {

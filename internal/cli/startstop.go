@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -92,7 +92,8 @@ func waitHealthy(ctx context.Context, c *common, role, service string, timeout t
 	}
 }
 
-func runStart(ctx context.Context, args []string) error {
+// RunStart is `vds start`: the three servers, in the background.
+func RunStart(ctx context.Context, args []string) error {
 	c := newCommon("start")
 	c.metricsAddr = map[string]string{}
 	for _, r := range []struct{ role, prefix string }{{"storage", "SS"}, {"verifier", "VERIFIER"}, {"owner", "DO"}} {
@@ -142,7 +143,8 @@ func runStart(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runStop(ctx context.Context, args []string) error {
+// RunStop is `vds stop`: it stops the servers RunStart started.
+func RunStop(ctx context.Context, args []string) error {
 	c := newCommon("stop")
 	if err := c.parse(args); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -65,9 +65,9 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-// runToken is `vds token rotate`: a new owner token replaces the old one
+// RunToken is `vds token rotate`: a new owner token replaces the old one
 // at once; a running owner reads it within a second and refuses the old one.
-func runToken(ctx context.Context, args []string) error {
+func RunToken(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rotate" {
 		fmt.Fprintln(os.Stderr, "usage: vds token rotate [-dir DIR] [-token-file F]")
 		if len(args) > 0 && isHelp(args[0]) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,20 +18,20 @@ func TestCRSCeremonyCommands(t *testing.T) {
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
 
-	require.NoError(t, runCRS(ctx, []string{"init", "-n", "8", "-out", p("start.crs"), "-q"}))
-	require.NoError(t, runCRS(ctx, []string{"contribute", "-in", p("start.crs"), "-out", p("t.cer"), "-name", "Alice", "-q"}))
-	require.NoError(t, runCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("t.cer"), "-name", "Bob", "-q"}))
-	require.NoError(t, runCRS(ctx, []string{"verify", "-in", p("t.cer")}))
+	require.NoError(t, RunCRS(ctx, []string{"init", "-n", "8", "-out", p("start.crs"), "-q"}))
+	require.NoError(t, RunCRS(ctx, []string{"contribute", "-in", p("start.crs"), "-out", p("t.cer"), "-name", "Alice", "-q"}))
+	require.NoError(t, RunCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("t.cer"), "-name", "Bob", "-q"}))
+	require.NoError(t, RunCRS(ctx, []string{"verify", "-in", p("t.cer")}))
 
 	// A bare CRS is no transcript; missing or bad flags are usage errors.
-	err := runCRS(ctx, []string{"verify", "-in", p("start.crs")})
+	err := RunCRS(ctx, []string{"verify", "-in", p("start.crs")})
 	require.ErrorIs(t, err, commitment.ErrInvalidEncoding)
 	require.Equal(t, exitRejected, exitCode(err), "an invalid transcript is a rejected verification")
-	require.ErrorIs(t, runCRS(ctx, []string{"verify", "-h"}), errHelp)
-	require.ErrorIs(t, runCRS(ctx, []string{"-h"}), errHelp)
-	require.ErrorIs(t, runCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x")}), errUsage)
-	require.ErrorIs(t, runCRS(ctx, []string{"nope"}), errUsage)
-	require.ErrorIs(t, runCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x"), "-name", "a\x1bb", "-q"}), commitment.ErrInvalidInput)
+	require.ErrorIs(t, RunCRS(ctx, []string{"verify", "-h"}), errHelp)
+	require.ErrorIs(t, RunCRS(ctx, []string{"-h"}), errHelp)
+	require.ErrorIs(t, RunCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x")}), errUsage)
+	require.ErrorIs(t, RunCRS(ctx, []string{"nope"}), errUsage)
+	require.ErrorIs(t, RunCRS(ctx, []string{"contribute", "-in", p("t.cer"), "-out", p("x"), "-name", "a\x1bb", "-q"}), commitment.ErrInvalidInput)
 
 	// setup -crs uses the final CRS of the transcript.
 	require.NoError(t, setupFrom(ctx, p("deploy"), 0, p("t.cer"), false, false, io.Discard))
@@ -48,7 +48,7 @@ func TestCRSCeremonyCommands(t *testing.T) {
 	require.NoError(t, err)
 	b[len(b)-1] ^= 1
 	require.NoError(t, os.WriteFile(p("bad.cer"), b, 0o644))
-	err = runCRS(ctx, []string{"verify", "-in", p("bad.cer")})
+	err = RunCRS(ctx, []string{"verify", "-in", p("bad.cer")})
 	require.ErrorIs(t, err, commitment.ErrInvalidInput)
 	require.True(t, rejected(err))
 	require.ErrorIs(t, setupFrom(ctx, p("deploy3"), 0, p("bad.cer"), false, false, io.Discard), commitment.ErrInvalidInput)

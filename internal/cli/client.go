@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -92,7 +92,9 @@ type batchJSON struct {
 	ProofBytesColumn uint64 `json:"proof_bytes_per_column,omitempty"`
 }
 
-func runIngest(ctx context.Context, args []string) error {
+// RunIngest is `vds ingest -file F.csv -stream S`: the file's rows become
+// batches of the stream, created through the owner.
+func RunIngest(ctx context.Context, args []string) error {
 	c := newCommon("ingest")
 	file := c.fs.String("file", "", "CSV file: a header row, a timestamp column and numeric columns")
 	stream := c.fs.String("stream", "", "stream the batches belong to")

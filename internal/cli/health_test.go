@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -28,21 +28,21 @@ func TestHealthCommand(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	require.NoError(t, runHealth(ctx, []string{"-q", srv.URL + "/readyz"}))
+	require.NoError(t, RunHealth(ctx, []string{"-q", srv.URL + "/readyz"}))
 	ready.Store(false)
-	err := runHealth(ctx, []string{"-q", srv.URL + "/readyz"})
+	err := RunHealth(ctx, []string{"-q", srv.URL + "/readyz"})
 	require.ErrorIs(t, err, errs.ErrUnavailable)
 	require.Equal(t, exitDown, exitCode(err))
 	require.Contains(t, err.Error(), "503")
 	require.Contains(t, err.Error(), "store: unreachable")
 	require.NotContains(t, err.Error(), "more", "first line of the body only")
-	require.NoError(t, runHealth(ctx, []string{"-q", srv.URL + "/healthz"}))
+	require.NoError(t, RunHealth(ctx, []string{"-q", srv.URL + "/healthz"}))
 
 	// Nobody listening: unreachable, exit 3, within the timeout.
 	ln := srv.Listener.Addr().String()
 	srv.Close()
 	start := time.Now()
-	err = runHealth(ctx, []string{"-q", "-timeout", "2s", "http://" + ln + "/healthz"})
+	err = RunHealth(ctx, []string{"-q", "-timeout", "2s", "http://" + ln + "/healthz"})
 	require.ErrorIs(t, err, errs.ErrUnavailable)
 	require.Equal(t, exitDown, exitCode(err))
 	require.Less(t, time.Since(start), 3*time.Second)
@@ -55,7 +55,7 @@ func TestHealthCommand(t *testing.T) {
 		{"-timeout", "0s", "http://127.0.0.1:1/"},
 		{"-nope"},
 	} {
-		require.ErrorIs(t, runHealth(ctx, args), errUsage, "%q", args)
+		require.ErrorIs(t, RunHealth(ctx, args), errUsage, "%q", args)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestSetupIfMissingAndPublicDir(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	pub := filepath.Join(t.TempDir(), "public")
-	require.NoError(t, runSetup(ctx, []string{"-dir", dir, "-n", "8", "-q", "-public-dir", pub}))
+	require.NoError(t, RunSetup(ctx, []string{"-dir", dir, "-n", "8", "-q", "-public-dir", pub}))
 	for _, f := range publicFiles {
 		want, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
@@ -86,9 +86,9 @@ func TestSetupIfMissingAndPublicDir(t *testing.T) {
 
 	// A second set-up is refused; with -if-missing it keeps the first and
 	// restores a public file that was lost.
-	require.Error(t, runSetup(ctx, []string{"-dir", dir, "-n", "8", "-q"}))
+	require.Error(t, RunSetup(ctx, []string{"-dir", dir, "-n", "8", "-q"}))
 	require.NoError(t, os.Remove(filepath.Join(pub, ownerKeysFile)))
-	require.NoError(t, runSetup(ctx, []string{"-dir", dir, "-n", "8", "-q", "-if-missing", "-public-dir", pub}))
+	require.NoError(t, RunSetup(ctx, []string{"-dir", dir, "-n", "8", "-q", "-if-missing", "-public-dir", pub}))
 	got, err := os.ReadFile(filepath.Join(dir, ownerKeysFile))
 	require.NoError(t, err)
 	require.Equal(t, keys, got, "the set-up was kept")
@@ -98,9 +98,9 @@ func TestSetupIfMissingAndPublicDir(t *testing.T) {
 
 	// -if-missing on an empty directory sets up.
 	dir2 := filepath.Join(t.TempDir(), "data")
-	require.NoError(t, runSetup(ctx, []string{"-dir", dir2, "-n", "8", "-q", "-if-missing"}))
+	require.NoError(t, RunSetup(ctx, []string{"-dir", dir2, "-n", "8", "-q", "-if-missing"}))
 	_, err = os.Stat(filepath.Join(dir2, crsFile))
 	require.NoError(t, err)
 
-	require.ErrorIs(t, runSetup(ctx, []string{"-dir", dir2, "-if-missing", "-force"}), errUsage)
+	require.ErrorIs(t, RunSetup(ctx, []string{"-dir", dir2, "-if-missing", "-force"}), errUsage)
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,7 +14,8 @@ import (
 	"github.com/vdsproject/vds/transport"
 )
 
-func runRevoke(ctx context.Context, args []string) error {
+// RunRevoke is `vds revoke -batch ID`: the owner revokes the batch.
+func RunRevoke(ctx context.Context, args []string) error {
 	c := newCommon("revoke")
 	batch := c.fs.String("batch", "", "batch id (hex), or a unique prefix of at least 8 hex digits")
 	if err := c.parse(args); err != nil {
@@ -37,7 +38,9 @@ func runRevoke(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runUpdate(ctx context.Context, args []string) error {
+// RunUpdate is `vds update -batch ID -file F.csv [-dry-run]`: the owner
+// replaces the batch by a new version read from the file.
+func RunUpdate(ctx context.Context, args []string) error {
 	c := newCommon("update")
 	batch := c.fs.String("batch", "", "batch id (or a unique prefix of at least 8 hex digits) of the version to replace")
 	file := c.fs.String("file", "", "CSV file with the new version (one batch)")
@@ -200,7 +203,9 @@ func serverHealth(ctx context.Context, c *common, addr, svc string) (r serverSta
 	return r, nil, nil
 }
 
-func runState(ctx context.Context, args []string) error {
+// RunState is `vds state`: the owner's signed state and the storage
+// servers' and the verifier's epochs and readiness.
+func RunState(ctx context.Context, args []string) error {
 	c := newCommon("state")
 	asJSON := c.fs.Bool("json", false, "print one JSON document")
 	if err := c.parse(args); err != nil {
@@ -288,7 +293,8 @@ type listJSON struct {
 	Batches []batchJSON `json:"batches"`
 }
 
-func runList(ctx context.Context, args []string) error {
+// RunList is `vds list`: the batches the storage server holds.
+func RunList(ctx context.Context, args []string) error {
 	c := newCommon("list")
 	stream := c.fs.String("stream", "", "only this stream")
 	asJSON := c.fs.Bool("json", false, "print one JSON document")

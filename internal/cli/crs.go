@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,12 +17,12 @@ import (
 	"github.com/vdsproject/vds/internal/errs"
 )
 
-// runCRS runs the CRS ceremony commands of SPEC §3.1:
+// RunCRS runs the CRS ceremony commands of SPEC §3.1:
 //
 //	vds crs init       -n N -out FILE               a starting CRS (trapdoor known to this run)
 //	vds crs contribute -in FILE -out FILE -name NAME add a contribution
 //	vds crs verify     -in FILE                     check a whole transcript
-func runCRS(ctx context.Context, args []string) error {
+func RunCRS(ctx context.Context, args []string) error {
 	sub := map[string]func(context.Context, []string) error{
 		"init":       runCRSInit,
 		"contribute": runCRSContribute,

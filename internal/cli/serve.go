@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -65,7 +65,8 @@ func subcommand(name string, args []string) ([]string, error) {
 	return args[1:], nil
 }
 
-func runStorage(ctx context.Context, args []string) error {
+// RunStorage is `vds storage serve`: the storage server.
+func RunStorage(ctx context.Context, args []string) error {
 	args, err := subcommand("storage", args)
 	if err != nil {
 		return err
@@ -148,7 +149,8 @@ func openServerStore(ctx context.Context, c *common, arg string) (roles.ServerSt
 	return s, where, nil
 }
 
-func runOwner(ctx context.Context, args []string) error {
+// RunOwner is `vds owner serve`: the data owner's server.
+func RunOwner(ctx context.Context, args []string) error {
 	args, err := subcommand("owner", args)
 	if err != nil {
 		return err
@@ -266,7 +268,8 @@ func (l loggedListener) AcceptState(ctx context.Context, st *roles.SignedState) 
 	return err
 }
 
-func runVerifier(ctx context.Context, args []string) error {
+// RunVerifier is `vds verifier serve`: the verifier's server.
+func RunVerifier(ctx context.Context, args []string) error {
 	args, err := subcommand("verifier", args)
 	if err != nil {
 		return err
