@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/vdsproject/vds/commitment"
@@ -55,14 +53,8 @@ func crsFlags(name string) *flag.FlagSet {
 
 // parseCRSFlags parses args and requires the named string flags to be set.
 func parseCRSFlags(fs *flag.FlagSet, args []string, required map[string]*string) error {
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		if err == nil {
-			fmt.Fprintf(os.Stderr, "vds: unexpected arguments %q\n", fs.Args())
-		}
-		return errUsage
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	for name, v := range required {
 		if *v == "" {
@@ -75,10 +67,9 @@ func parseCRSFlags(fs *flag.FlagSet, args []string, required map[string]*string)
 
 func runCRSInit(_ context.Context, args []string) error {
 	fs := crsFlags("init")
-	defN, _ := strconv.Atoi(env("VECTOR_DIM", "1024"))
-	n := fs.Int("n", defN, "batch capacity: rows per batch (env VECTOR_DIM)")
+	n := capacityFlag(fs)
 	out := fs.String("out", "", "file to write the starting CRS to")
-	quiet := fs.Bool("q", false, "no progress bar")
+	quiet := quietFlag(fs)
 	if err := parseCRSFlags(fs, args, map[string]*string{"out": out}); err != nil {
 		return err
 	}
@@ -105,7 +96,7 @@ func runCRSContribute(_ context.Context, args []string) error {
 	in := fs.String("in", "", "CRS file (from vds crs init or vds setup) or transcript to contribute to")
 	out := fs.String("out", "", "file to write the extended transcript to (may equal -in)")
 	name := fs.String("name", "", "your name as it will appear in the transcript (printable, at most 64 bytes)")
-	quiet := fs.Bool("q", false, "no progress bar")
+	quiet := quietFlag(fs)
 	if err := parseCRSFlags(fs, args, map[string]*string{"in": in, "out": out, "name": name}); err != nil {
 		return err
 	}

@@ -220,3 +220,35 @@ func parseScales(s string) (map[string]uint8, error) {
 	}
 	return m, nil
 }
+
+// csvFlags are the flags of a command that reads a CSV file (ingest,
+// update): -file, -time-col, -cols, -scale and the time flags.
+type csvFlags struct {
+	file, timeCol, cols, scales *string
+	time                        timeFlags
+}
+
+// addCSVFlags adds them; fileHelp, colsHelp and scaleHelp say what the
+// command does with each.
+func addCSVFlags(c *common, fileHelp, colsHelp, scaleHelp string) *csvFlags {
+	return &csvFlags{
+		file:    c.fs.String("file", "", fileHelp),
+		timeCol: c.fs.String("time-col", "timestamp", "name of the timestamp column"),
+		cols:    c.fs.String("cols", "", colsHelp),
+		scales:  c.fs.String("scale", "", scaleHelp),
+		time:    addTimeFlags(c, true),
+	}
+}
+
+// options checks the time flags and -scale and says how to read the file.
+func (f *csvFlags) options() (csvOptions, error) {
+	spec, err := f.time.spec()
+	if err != nil {
+		return csvOptions{}, err
+	}
+	sc, err := parseScales(*f.scales)
+	if err != nil {
+		return csvOptions{}, err
+	}
+	return csvOptions{timeCol: *f.timeCol, cols: splitListOrNil(*f.cols), scales: sc, time: spec}, nil
+}

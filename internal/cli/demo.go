@@ -46,11 +46,7 @@ func RunDemo(ctx context.Context, args []string) error {
 	if err := setup(ctx, dir, *n, false, false, io.Discard); err != nil {
 		return err
 	}
-	crs, err := c.loadCRS()
-	if err != nil {
-		return err
-	}
-	keys, err := c.loadOwnerKeys()
+	crs, keys, err := c.loadPublic()
 	if err != nil {
 		return err
 	}
@@ -105,15 +101,11 @@ func (d *demo) say(format string, args ...any) {
 // inprocSystem wires the roles in this process behind one in-process
 // transport.
 func inprocSystem(ctx context.Context, c *common) (transport.Transport, func(), error) {
-	crs, err := c.loadCRS()
+	crs, keys, err := c.loadPublic()
 	if err != nil {
 		return nil, nil, err
 	}
 	file, err := os.ReadFile(c.path(crsFile))
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := c.loadOwnerKeys()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,20 +161,20 @@ func processSystem(ctx context.Context, c *common, d *demo) (func(), error) {
 	if err := os.MkdirAll(c.path("logs"), 0o700); err != nil {
 		return nil, err
 	}
-	for _, s := range servers {
-		logFile := c.path(filepath.Join("logs", s.role+".log"))
-		cmd, err := spawn(c, s.role, logFile, false)
+	for _, s := range serverRoles {
+		logFile := c.path(filepath.Join("logs", s.name+".log"))
+		cmd, err := spawn(c, s.name, logFile, false)
 		if err != nil {
 			stop()
 			return nil, err
 		}
 		cmds = append(cmds, cmd)
-		if err := waitHealthy(ctx, c, s.role, s.service, 30*time.Second); err != nil {
+		if err := waitHealthy(ctx, c, s.name, s.service, 30*time.Second); err != nil {
 			stop()
 			b, _ := os.ReadFile(logFile)
 			return nil, fmt.Errorf("%w\n%s", err, b)
 		}
-		d.say("%-8s pid %-7d %s", s.role, cmd.Process.Pid, c.roleAddr(s.role))
+		d.say("%-8s pid %-7d %s", s.name, cmd.Process.Pid, c.roleAddr(s.name))
 	}
 	return stop, nil
 }

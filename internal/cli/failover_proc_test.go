@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -84,17 +83,4 @@ func TestStorageListFailsOver(t *testing.T) {
 	var l3 listJSON
 	c.json(&l3, "list", "-storage", sock("s"))
 	require.Equal(t, l.Batches[0].ID, l3.Batches[0].ID)
-}
-
-// waitUp waits until the server at addr answers health.
-func waitUp(t *testing.T, addr, service string) {
-	t.Helper()
-	tr, err := transport.Dial(addr, transport.WithRetries(0, 0))
-	require.NoError(t, err)
-	defer tr.Close()
-	require.Eventually(t, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		return tr.Call(ctx, service, "health", &transport.Empty{}, &transport.Health{}) == nil
-	}, 60*time.Second, 20*time.Millisecond, "%s at %s", service, addr)
 }

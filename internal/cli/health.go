@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,11 +31,8 @@ func RunHealth(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: vds health [-timeout D] [-q] [URL]\n\nGET URL (default %s, env VDS_HEALTH_URL) and exit 0 if it answers 2xx, 3 otherwise.\n\n", defaultHealthURL)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 || *timeout <= 0 {
 		fs.Usage()

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/transport"
 )
 
 // manyQueries returns the range queries of ranges ("a-b,…") and the point
@@ -41,19 +40,18 @@ func manyQueries(id roles.BatchID, cols []string, ranges, rows string) ([]*roles
 // verifier check all the answers in one verify_many call; it prints each
 // verified result, or why an answer was rejected.
 func askAndVerifyMany(ctx context.Context, c *common, qs []*roles.Query, asJSON bool) error {
-	st, vt, err := dialQuery(c)
+	qc, err := dialQuery(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer vt.Close()
+	defer qc.Close()
 	as := make([]*roles.Answer, len(qs))
 	for i, q := range qs {
-		if as[i], err = (transport.StorageClient{T: st}).Answer(ctx, q); err != nil {
+		if as[i], err = qc.storage.Answer(ctx, q); err != nil {
 			return fmt.Errorf("storage server, query %d: %w", i+1, err)
 		}
 	}
-	res, err := transport.VerifierClient{T: vt}.VerifyMany(ctx, qs, as)
+	res, err := qc.verifier.VerifyMany(ctx, qs, as)
 	var me *roles.VerifyManyError
 	if err != nil && !errors.As(err, &me) {
 		return fmt.Errorf("verifier: %w", err)

@@ -16,11 +16,6 @@ type monitor struct {
 	addr string
 }
 
-// metricsFlag adds -metrics (env PREFIX_METRICS) to a server's flags.
-func (c *common) metricsFlag(prefix string) *string {
-	return c.fs.String("metrics", env(prefix+"_METRICS", ""), "serve Prometheus metrics (/metrics), /healthz and /readyz on this separate address, host:port, plain HTTP (env "+prefix+"_METRICS; default off)")
-}
-
 func newMonitor(role, addr string) *monitor {
 	if addr == "" {
 		return nil

@@ -4,8 +4,6 @@ package cli
 
 import (
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -16,27 +14,6 @@ import (
 
 	"github.com/vdsproject/vds/internal/testproc"
 )
-
-// freeAddr returns a 127.0.0.1 address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	a := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return a
-}
-
-// getURL returns the status and body of a GET.
-func getURL(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, string(b)
-}
 
 // TestMetricsAndStateCommand starts the three servers with -metrics
 // addresses: each serves /metrics, /healthz and /readyz; the counters move

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/transport"
@@ -63,21 +61,20 @@ type windowJSON struct {
 // storage server and checked by the verifier.
 func RunQuery(ctx context.Context, args []string) error {
 	c := newCommon("query")
-	batch := c.fs.String("batch", "", "batch id (hex), or a unique prefix of at least 8 hex digits")
+	batch := c.batchFlag(batchHelp)
 	stream := c.fs.String("stream", "", "stream: a window or point query over every live batch of the stream")
 	kind := c.fs.String("kind", "range", "point, range, window or weighted (with -stream: window or point)")
 	cols := c.fs.String("cols", "", "comma-separated columns")
 	row := c.fs.Uint("row", 0, "batch point: the row (from 1)")
 	from := c.fs.Uint("from", 0, "range: first row (default 1)")
 	to := c.fs.Uint("to", 0, "range: last row (default: the batch's last)")
-	tfrom := c.fs.String("tfrom", "", "window: first time (inclusive)")
-	tto := c.fs.String("tto", "", "window: last time (inclusive; a bare date means the end of the day before)")
+	tfrom, tto := c.windowFlags("window")
 	at := c.fs.String("at", "", "stream point: the time")
 	weights := c.fs.String("weights", "", "weighted: comma-separated integer weights w1,w2,…")
 	ranges := c.fs.String("ranges", "", "several batch range queries at once, verified together: a-b,c-d,…")
 	rows := c.fs.String("rows", "", "several batch point queries at once, verified together: r1,r2,…")
 	tf := addTimeFlags(c, false)
-	asJSON := c.fs.Bool("json", false, "print one JSON document")
+	asJSON := c.jsonFlag()
 	c.fs.Usage = func() {
 		fmt.Fprintln(c.fs.Output(), "usage: vds query (-stream S | -batch ID) -kind K -cols c1,c2 [flags]")
 		c.fs.PrintDefaults()
@@ -191,214 +188,6 @@ func wholeBatch(ctx context.Context, c *common, q *roles.Query) error {
 	if q.To == 0 {
 		q.To = h.Header.Rows
 	}
-	return nil
-}
-
-// RunAudit is `vds audit`: a batch, or every live batch of a stream range,
-// audited with a fresh nonce.
-func RunAudit(ctx context.Context, args []string) error {
-	c := newCommon("audit")
-	batch := c.fs.String("batch", "", "batch id (hex), or a unique prefix of at least 8 hex digits")
-	stream := c.fs.String("stream", "", "audit every live batch of this stream in -tfrom..-tto (a stream range)")
-	tfrom := c.fs.String("tfrom", "", "stream audit: first time (inclusive)")
-	tto := c.fs.String("tto", "", "stream audit: last time (inclusive; a bare date means the end of the day before)")
-	cols := c.fs.String("cols", "", "comma-separated columns")
-	tf := addTimeFlags(c, false)
-	asJSON := c.fs.Bool("json", false, "print one JSON document")
-	if err := c.parse(args); err != nil {
-		return err
-	}
-	if *stream != "" {
-		if *batch != "" {
-			return usageErrorf("audit: give -stream or -batch, not both")
-		}
-		if len(splitList(*cols)) == 0 {
-			return usageErrorf("audit: -cols is required")
-		}
-		spec, err := tf.spec()
-		if err != nil {
-			return err
-		}
-		w, err := parseWindow(spec, "audit", *tfrom, *tto)
-		if err != nil {
-			return err
-		}
-		return auditStream(ctx, c, &roles.StreamQuery{Stream: *stream, Kind: roles.QueryWindow, Columns: splitList(*cols), TimeFrom: w.From, TimeTo: w.To}, w, *asJSON)
-	}
-	id, err := resolveBatch(ctx, c, *batch)
-	if err != nil {
-		return err
-	}
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	return askAndVerify(ctx, c, &roles.Query{Batch: id, Kind: roles.QueryAudit, Columns: splitList(*cols), Nonce: nonce}, nil, *asJSON)
-}
-
-// askAndVerify asks the storage server and has the verifier check the
-// answer; it prints the verified values, or returns why the answer was
-// rejected (exit 1) or could not be checked.
-func askAndVerify(ctx context.Context, c *common, q *roles.Query, w *windowJSON, asJSON bool) error {
-	st, vt, err := dialQuery(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer vt.Close()
-	ans, err := transport.StorageClient{T: st}.Answer(ctx, q)
-	if err != nil {
-		return fmt.Errorf("storage server: %w", err)
-	}
-	res, err := transport.VerifierClient{T: vt}.Verify(ctx, q, ans)
-	if err != nil {
-		return fmt.Errorf("verifier: %w", err)
-	}
-	if asJSON {
-		return printJSON(batchResultJSON(res, w))
-	}
-	printResult(res, w)
-	return nil
-}
-
-func dialQuery(c *common) (st, vt transport.Transport, err error) {
-	if st, err = c.dialStorage(nil); err != nil {
-		return nil, nil, err
-	}
-	if vt, err = c.dial(c.verifier); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, vt, nil
-}
-
-func batchResultJSON(res *transport.VerifyResult, w *windowJSON) *queryJSON {
-	out := &queryJSON{Verified: true, Kind: res.Kind.String(), Batch: res.Batch.String(), Epoch: res.Epoch,
-		Columns: res.Columns, Values: res.Values, Raw: res.Raw, Window: w}
-	if res.Kind == roles.QueryWindow {
-		f, l := res.First, res.Last
-		out.FirstRow, out.LastRow = &f, &l
-	}
-	if out.Columns == nil {
-		out.Columns = []string{}
-	}
-	return out
-}
-
-func printResult(res *transport.VerifyResult, w *windowJSON) {
-	where := ""
-	switch {
-	case res.Kind == roles.QueryWindow && res.Last < res.First:
-		where = ", no row in the window"
-	case res.Kind == roles.QueryWindow:
-		where = fmt.Sprintf(", rows %d..%d", res.First, res.Last)
-	}
-	if res.Kind == roles.QueryAudit {
-		fmt.Printf("verified: audit of %s passed (batch %s, epoch %d): the server holds the data\n", strings.Join(displayAll(res.Columns), ", "), res.Batch.Short(), res.Epoch)
-		return
-	}
-	fmt.Printf("verified %s query (batch %s, epoch %d%s):\n", res.Kind, res.Batch.Short(), res.Epoch, where)
-	if w != nil {
-		printWindow(w)
-	}
-	for i, col := range res.Columns {
-		fmt.Printf("  %s = %s\n", roles.Display(col), res.Values[i])
-	}
-}
-
-func printWindow(w *windowJSON) {
-	fmt.Printf("  window %s .. %s (t=%d..%d, inclusive)\n", w.FromUTC, w.ToUTC, w.From, w.To)
-}
-
-// askStream asks a stream query and has the verifier check it (SPEC §11).
-func askStream(ctx context.Context, c *common, q *roles.StreamQuery, w *windowJSON, asJSON bool) error {
-	st, vt, err := dialQuery(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer vt.Close()
-	ans, err := transport.StorageClient{T: st}.AnswerStream(ctx, q)
-	if err != nil {
-		return fmt.Errorf("storage server: %w", err)
-	}
-	res, err := transport.VerifierClient{T: vt}.VerifyStream(ctx, q, ans)
-	if err != nil {
-		return fmt.Errorf("verifier: %w", err)
-	}
-	rows := res.Rows
-	out := &queryJSON{Verified: true, Kind: q.Kind.String(), Stream: res.Stream, Epoch: res.Epoch, Columns: res.Columns,
-		Totals: res.Totals, Raw: res.Raw, Window: w, Rows: &rows, Batches: []batchJSON{}}
-	for _, sc := range res.Scales {
-		out.Scales = append(out.Scales, int(sc))
-	}
-	for _, e := range res.Batches {
-		out.Batches = append(out.Batches, batchJSON{ID: e.Batch.String(), Stream: res.Stream, Seq: e.Seq, Version: e.Version, T0: e.T0, T1: e.T1})
-	}
-	if asJSON {
-		return printJSON(out)
-	}
-	fmt.Printf("verified stream %s query on %s (epoch %d): %s, %s in the window\n", q.Kind, roles.Display(res.Stream), res.Epoch, plural(len(res.Batches), "batch", "batches"), plural(int(res.Rows), "row", "rows"))
-	printWindow(w)
-	label := "sum"
-	if q.Kind == roles.QueryPoint {
-		label = "value"
-	}
-	for i, col := range res.Columns {
-		fmt.Printf("  %s(%s) = %s\n", label, roles.Display(col), res.Totals[i])
-	}
-	return nil
-}
-
-// plural is "1 batch", "2 batches".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// auditStream audits a stream range (SPEC §11.4): the verified window query
-// names exactly the live batches of the range, and each is audited with a
-// fresh nonce.
-func auditStream(ctx context.Context, c *common, q *roles.StreamQuery, w *windowJSON, asJSON bool) error {
-	st, vt, err := dialQuery(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer vt.Close()
-	storage, verifier := transport.StorageClient{T: st}, transport.VerifierClient{T: vt}
-	ans, err := storage.AnswerStream(ctx, q)
-	if err != nil {
-		return fmt.Errorf("storage server: %w", err)
-	}
-	res, err := verifier.VerifyStream(ctx, q, ans)
-	if err != nil {
-		return fmt.Errorf("verifier: %w", err)
-	}
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	out := &queryJSON{Verified: true, Kind: "audit", Stream: res.Stream, Epoch: res.Epoch, Columns: res.Columns, Window: w, Batches: []batchJSON{}}
-	for _, e := range res.Batches {
-		aq := &roles.Query{Batch: e.Batch, Kind: roles.QueryAudit, Columns: q.Columns, Nonce: nonce}
-		a, err := storage.Answer(ctx, aq)
-		if err != nil {
-			return fmt.Errorf("storage server: audit of batch %s: %w", e.Batch.Short(), err)
-		}
-		if _, err := verifier.Verify(ctx, aq, a); err != nil {
-			return fmt.Errorf("verifier: audit of batch %s: %w", e.Batch.Short(), err)
-		}
-		out.Batches = append(out.Batches, batchJSON{ID: e.Batch.String(), Stream: res.Stream, Seq: e.Seq, Version: e.Version, T0: e.T0, T1: e.T1})
-	}
-	if asJSON {
-		return printJSON(out)
-	}
-	fmt.Printf("verified: audit of stream %s (epoch %d): every one of the %s of the range holds its data (%s)\n",
-		roles.Display(res.Stream), res.Epoch, plural(len(res.Batches), "live batch", "live batches"), strings.Join(displayAll(q.Columns), ", "))
-	printWindow(w)
 	return nil
 }
 

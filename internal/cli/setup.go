@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,11 +21,10 @@ import (
 // and token, and optionally a development TLS PKI, into a data directory.
 func RunSetup(ctx context.Context, args []string) error {
 	c := newCommon("setup")
-	defN, _ := strconv.Atoi(env("VECTOR_DIM", "1024"))
-	n := c.fs.Int("n", defN, "batch capacity: rows per batch (env VECTOR_DIM)")
+	n := capacityFlag(c.fs)
 	withTLS := c.fs.Bool("tls", false, "also write a development CA with server and client certificates into DIR/tls")
 	force := c.fs.Bool("force", false, "replace an existing set-up")
-	quiet := c.fs.Bool("q", false, "no progress bar")
+	quiet := quietFlag(c.fs)
 	crsPath := c.fs.String("crs", "", "use the final CRS of this ceremony transcript (vds crs) instead of generating one; it is verified first")
 	ifMissing := c.fs.Bool("if-missing", false, "if DIR already holds a set-up, keep it and succeed (for a one-shot set-up container that runs on every start)")
 	publicDir := c.fs.String("public-dir", "", "also copy the public files (CRS, its digest, the owner's public keys) into this directory, for storage servers and verifiers that must not see the owner's secrets")

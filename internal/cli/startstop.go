@@ -15,14 +15,6 @@ import (
 	"github.com/vdsproject/vds/transport"
 )
 
-// servers are the three roles in start order: the storage server first,
-// the owner last (it pushes to both).
-var servers = []struct{ role, service string }{
-	{"storage", transport.ServiceStorage},
-	{"verifier", transport.ServiceVerifier},
-	{"owner", transport.ServiceOwner},
-}
-
 func (c *common) roleAddr(role string) string {
 	switch role {
 	case "owner":
@@ -96,13 +88,13 @@ func waitHealthy(ctx context.Context, c *common, role, service string, timeout t
 func RunStart(ctx context.Context, args []string) error {
 	c := newCommon("start")
 	c.metricsAddr = map[string]string{}
-	for _, r := range []struct{ role, prefix string }{{"storage", "SS"}, {"verifier", "VERIFIER"}, {"owner", "DO"}} {
-		c.fs.Func(r.role+"-metrics", "serve the "+r.role+"'s Prometheus metrics, /healthz and /readyz on this address, host:port (env "+r.prefix+"_METRICS; default off)", func(v string) error {
-			c.metricsAddr[r.role] = v
+	for _, r := range serverRoles {
+		c.fs.Func(r.name+"-metrics", "serve the "+r.name+"'s Prometheus metrics, /healthz and /readyz on this address, host:port (env "+r.env+"_METRICS; default off)", func(v string) error {
+			c.metricsAddr[r.name] = v
 			return nil
 		})
-		if v := os.Getenv(r.prefix + "_METRICS"); v != "" {
-			c.metricsAddr[r.role] = v
+		if v := os.Getenv(r.env + "_METRICS"); v != "" {
+			c.metricsAddr[r.name] = v
 		}
 	}
 	if err := c.parse(args); err != nil {
@@ -116,14 +108,14 @@ func RunStart(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	for _, s := range servers {
-		pidFile := c.path(filepath.Join("run", s.role+".pid"))
+	for _, s := range serverRoles {
+		pidFile := c.path(filepath.Join("run", s.name+".pid"))
 		if pid, err := readPid(pidFile); err == nil && alive(pid) {
-			fmt.Printf("%-8s already running (pid %d)\n", s.role, pid)
+			fmt.Printf("%-8s already running (pid %d)\n", s.name, pid)
 			continue
 		}
-		logFile := c.path(filepath.Join("logs", s.role+".log"))
-		cmd, err := spawn(c, s.role, logFile, true)
+		logFile := c.path(filepath.Join("logs", s.name+".log"))
+		cmd, err := spawn(c, s.name, logFile, true)
 		if err != nil {
 			return err
 		}
@@ -132,11 +124,11 @@ func RunStart(ctx context.Context, args []string) error {
 			return err
 		}
 		_ = cmd.Process.Release()
-		if err := waitHealthy(ctx, c, s.role, s.service, 30*time.Second); err != nil {
+		if err := waitHealthy(ctx, c, s.name, s.service, 30*time.Second); err != nil {
 			return fmt.Errorf("%w (see %s)", err, logFile)
 		}
-		fmt.Printf("%-8s started (pid %d) on %s, log %s\n", s.role, pid, c.url(c.roleAddr(s.role)), logFile)
-		if a := c.metricsAddr[s.role]; a != "" {
+		fmt.Printf("%-8s started (pid %d) on %s, log %s\n", s.name, pid, c.url(c.roleAddr(s.name)), logFile)
+		if a := c.metricsAddr[s.name]; a != "" {
 			fmt.Printf("%-8s metrics on http://%s/metrics\n", "", a)
 		}
 	}
@@ -150,8 +142,8 @@ func RunStop(ctx context.Context, args []string) error {
 		return err
 	}
 	var errs []error
-	for i := len(servers) - 1; i >= 0; i-- {
-		role := servers[i].role
+	for i := len(serverRoles) - 1; i >= 0; i-- {
+		role := serverRoles[i].name
 		pidFile := c.path(filepath.Join("run", role+".pid"))
 		pid, err := readPid(pidFile)
 		if err != nil {

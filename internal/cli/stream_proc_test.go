@@ -4,13 +4,7 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,94 +20,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/internal/testproc"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/transport"
 )
-
-// weather writes an hourly CSV from..to (exclusive) with RFC 3339 times, a
-// non-numeric station column and two decimal columns, and returns each
-// row's time and scaled values (temp at scale 1, dew at scale 2).
-func weather(t *testing.T, path string, from, to time.Time, seed uint64) (times []int64, temp, dew []int64) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 1))
-	var b strings.Builder
-	b.WriteString("time,station,temp,dew\n")
-	for ts := from; ts.Before(to); ts = ts.Add(time.Hour) {
-		tv := int64(r.IntN(700)) - 200 // -20.0 .. 49.9
-		dv := int64(r.IntN(4000)) - 2000
-		fmt.Fprintf(&b, "%s,LFPG,%s,%s\n", ts.Format(time.RFC3339), dec(tv, 1), dec(dv, 2))
-		times, temp, dew = append(times, ts.Unix()), append(temp, tv), append(dew, dv)
-	}
-	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
-	return times, temp, dew
-}
-
-// dec formats a scaled integer with its decimal places.
-func dec(v int64, scale int) string {
-	s := strconv.FormatInt(max(v, -v), 10)
-	for len(s) <= scale {
-		s = "0" + s
-	}
-	sign := ""
-	if v < 0 {
-		sign = "-"
-	}
-	return sign + s[:len(s)-scale] + "." + s[len(s)-scale:]
-}
-
-// streamCLI runs the vds command against one deployment on Unix sockets.
-type streamCLI struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	addr []string
-}
-
-func (c *streamCLI) args(args ...string) []string {
-	return append(append(args[:1:1], append([]string{"-dir", c.dir}, c.addr...)...), args[1:]...)
-}
-
-// run runs a command and returns its stdout, stderr and exit code.
-func (c *streamCLI) run(args ...string) (string, string, int) {
-	c.t.Helper()
-	cmd := exec.Command(c.bin, c.args(args...)...)
-	cmd.Env = testproc.Env()
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(c.t, err)
-	}
-	return out.String(), errb.String(), code
-}
-
-// ok runs a command that must succeed and returns its stdout.
-func (c *streamCLI) ok(args ...string) string {
-	c.t.Helper()
-	out, errOut, code := c.run(args...)
-	require.Equal(c.t, 0, code, "vds %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, errOut)
-	return out
-}
-
-func (c *streamCLI) json(v any, args ...string) {
-	c.t.Helper()
-	out := c.ok(append(args, "-json")...)
-	require.NoError(c.t, json.Unmarshal([]byte(out), v), out)
-}
-
-func (c *streamCLI) list() listJSON {
-	var l listJSON
-	c.json(&l, "list")
-	for i := range l.Batches {
-		// Proof tables are computed in the background: not part of what
-		// the comparisons of this test look at.
-		l.Batches[i].ProofColumns, l.Batches[i].ProofBytesColumn = 0, 0
-	}
-	return l
-}
 
 // The "done when", as a user would run it: a stream of a few
 // thousand hourly rows with decimals and RFC 3339 times ingests with one
@@ -385,39 +292,4 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	_, errOut, code = c.run("query", "-stream", "paris", "-kind", "window", "-cols", "temp", "-tfrom", "2010-02-01", "-tto", "2010-03-01")
 	require.Equal(t, exitDown, code, errOut)
 	require.NotContains(t, errOut, "REJECTED")
-}
-
-// tamperingStorage serves generate_stream_proof on 127.0.0.1 with the
-// answers of the storage server at addr, changed by tamper.
-func tamperingStorage(t *testing.T, addr string, tamper func(*roles.StreamAnswer)) string {
-	t.Helper()
-	tr, err := transport.Dial(addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { tr.Close() })
-	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/storage/generate_stream_proof", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		var q roles.StreamQuery
-		if err == nil {
-			err = codec.Default().Unmarshal(body, &q)
-		}
-		var a *roles.StreamAnswer
-		if err == nil {
-			a, err = transport.StorageClient{T: tr}.AnswerStream(r.Context(), &q)
-		}
-		var out []byte
-		if err == nil {
-			tamper(a)
-			out, err = codec.Default().Marshal(a)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", transport.ContentType)
-		_, _ = w.Write(out)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

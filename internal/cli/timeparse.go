@@ -184,3 +184,27 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// timeFlags are the flags that say how times are read: -tz and
+// -time-unit, and -time-format where a file is read.
+type timeFlags struct {
+	format, tz, unit *string
+}
+
+func addTimeFlags(c *common, withFormat bool) timeFlags {
+	var tf timeFlags
+	if withFormat {
+		tf.format = c.fs.String("time-format", "auto", "timestamps in the file: auto (integers as given, else RFC 3339 or a date), rfc3339, unix, unix-ms or a Go layout such as \"2006-01-02 15:04\"")
+	}
+	tf.tz = c.fs.String("tz", "UTC", "IANA time zone of times written without an offset, e.g. Europe/Paris")
+	tf.unit = c.fs.String("time-unit", "s", "the stream's timestamps count unix seconds (s) or milliseconds (ms); ingest and query must agree")
+	return tf
+}
+
+func (tf timeFlags) spec() (*timeSpec, error) {
+	f := ""
+	if tf.format != nil {
+		f = *tf.format
+	}
+	return newTimeSpec(f, *tf.tz, *tf.unit)
+}

@@ -68,15 +68,12 @@ func trimSpace(b []byte) []byte {
 // RunToken is `vds token rotate`: a new owner token replaces the old one
 // at once; a running owner reads it within a second and refuses the old one.
 func RunToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprintln(os.Stderr, "usage: vds token rotate [-dir DIR] [-token-file F]")
-		if len(args) > 0 && isHelp(args[0]) {
-			return errHelp
-		}
-		return errUsage
+	args, err := subcommand(args, "rotate", "usage: vds token rotate [-dir DIR] [-token-file F]")
+	if err != nil {
+		return err
 	}
 	c := newCommon("token rotate")
-	if err := c.parse(args[1:]); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	p := c.tokenPath()
