@@ -2,60 +2,15 @@ package roles_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	mrand "math/rand/v2"
-	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/codec"
-	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/storage/memory"
 )
-
-const testN = 16
-
-var (
-	crsOnce sync.Once
-	crs     *commitment.CRS
-)
-
-func testCRS(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() {
-		var err error
-		crs, err = commitment.Setup(testN, rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return crs
-}
-
-func newLocal(t testing.TB) *roles.Local {
-	t.Helper()
-	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
-	require.NoError(t, err)
-	return l
-}
-
-// sampleBatch has rows with timestamps 1000, 1010, …, and two columns.
-func sampleBatch(stream string, rows int, seed uint64) *roles.Batch {
-	r := mrand.New(mrand.NewPCG(seed, 1))
-	b := &roles.Batch{Stream: stream, Timestamps: make([]uint64, rows)}
-	temp := roles.Column{Name: "temp", Scale: 1, Values: make([]int64, rows)}
-	load := roles.Column{Name: "load", Values: make([]int64, rows)}
-	for i := range rows {
-		b.Timestamps[i] = 1000 + uint64(i)*10
-		temp.Values[i] = r.Int64N(1000) - 300
-		load.Values[i] = r.Int64N(1 << 40)
-	}
-	b.Columns = []roles.Column{temp, load}
-	return b
-}
 
 func sum(v []int64, a, b int) int64 {
 	var s int64
