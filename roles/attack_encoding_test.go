@@ -24,17 +24,15 @@ func attacksOnEncodings(t *testing.T, s *sharedSystem) {
 		ans := r.honest(t, q)
 		wq := windowQ(X, 1015, 1055, "temp")
 		wans := r.honest(t, wq)
-		bad := cloneAnswer(t, ans)
+		bad := deepCopy(t, ans)
 		bad.Proof = ptrG1(identityG1())
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof, roles.ErrInvalidInput)
 		require.ErrorIs(t, r.verify(q, bad), codec.ErrIdentity)
 
-		bad = cloneAnswer(t, wans)
-		bad.Window.Proof = identityG1()
-		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof, codec.ErrIdentity)
+		r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Window.Proof = identityG1() }, roles.ErrBadProof, codec.ErrIdentity)
 
 		// The identity is a legitimate witness point only at epoch 0.
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		bad.Witness.W = codec.G1OrIdentity(identityG1())
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		// …also with the epoch-0 witness (O, −1) as a whole.
@@ -45,12 +43,12 @@ func attacksOnEncodings(t *testing.T, s *sharedSystem) {
 		// Identity commitments in the header (this also breaks the signature;
 		// the header is refused as invalid input before its signature is
 		// checked, SPEC §2). The storage server refuses it the same way.
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		bad.Header.Header.Commits[0] = identityG1()
 		requireErrIs(t, r.verify(q, bad), roles.ErrInvalidInput)
 		require.False(t, errors.Is(r.verify(q, bad), roles.ErrBadSignature))
 		requireErrIs(t, r.l.Server.StoreBatch(ctx, &roles.StoreBatchRequest{Header: bad.Header, Data: sbX.Data}), roles.ErrInvalidInput, codec.ErrIdentity)
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		var o2 bls.G2Affine
 		o2.SetInfinity()
 		bad.Header.Header.TimeCommit = codec.G2(o2)
@@ -58,30 +56,16 @@ func attacksOnEncodings(t *testing.T, s *sharedSystem) {
 
 		// Points on the curve outside the prime-order subgroup.
 		ns := nonSubgroupG1(t)
-		bad = cloneAnswer(t, ans)
-		bad.Proof = ptrG1(codec.G1(ns))
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof, codec.ErrInvalidPoint)
-		bad = cloneAnswer(t, wans)
-		bad.Window.Proof = codec.G1(ns)
-		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof, codec.ErrInvalidPoint)
-		bad = cloneAnswer(t, ans)
-		bad.Witness.W = codec.G1OrIdentity(ns)
-		requireErrIs(t, r.verify(q, bad), codec.ErrInvalidPoint)
-		bad = cloneAnswer(t, ans)
-		bad.Header.Header.Commits[1] = codec.G1(ns)
-		requireErrIs(t, r.verify(q, bad), codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Proof = ptrG1(codec.G1(ns)) }, roles.ErrBadProof, codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Window.Proof = codec.G1(ns) }, roles.ErrBadProof, codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Witness.W = codec.G1OrIdentity(ns) }, codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Header.Header.Commits[1] = codec.G1(ns) }, codec.ErrInvalidPoint)
 
 		// Points off the curve.
 		oc := offCurveG1()
-		bad = cloneAnswer(t, ans)
-		bad.Proof = ptrG1(codec.G1(oc))
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof, codec.ErrInvalidPoint)
-		bad = cloneAnswer(t, ans)
-		bad.Witness.W = codec.G1OrIdentity(oc)
-		requireErrIs(t, r.verify(q, bad), codec.ErrInvalidPoint)
-		bad = cloneAnswer(t, ans)
-		bad.Header.Header.Commits[0] = codec.G1(oc)
-		requireErrIs(t, r.verify(q, bad), codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Proof = ptrG1(codec.G1(oc)) }, roles.ErrBadProof, codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Witness.W = codec.G1OrIdentity(oc) }, codec.ErrInvalidPoint)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Header.Header.Commits[0] = codec.G1(oc) }, codec.ErrInvalidPoint)
 
 		// On the wire: the same substitutions in the encoded answer.
 		enc, err := codec.Default().Marshal(ans)

@@ -55,18 +55,16 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		t.Parallel()
 		q := rangeQ(X, 2, 9, "temp")
 		ans := r.honest(t, q)
-		bad := cloneAnswer(t, ans)
-		bad.Values[0] = addScalar(bad.Values[0], 1)
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Values[0] = addScalar(bad.Values[0], 1) }, roles.ErrBadProof)
 
 		// Two columns: only the second sum is changed.
 		q2 := rangeQ(X, 2, 9, "temp", "load")
-		bad = r.honest(t, q2)
+		bad := r.honest(t, q2)
 		bad.Values[1] = addScalar(bad.Values[1], 1)
 		requireErrIs(t, r.verify(q2, bad), roles.ErrBadProof)
 
 		// The sum negated (same magnitude, other sign).
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		x := fr.Element(bad.Values[0])
 		x.Neg(&x)
 		bad.Values[0] = codec.Scalar(x)
@@ -78,7 +76,7 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		var one fr.Element
 		one.SetOne()
 		ms[0][4].Add(&ms[0][4], &one)
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(2, 9), q, 0, 0)
 		require.NotEqual(t, ans.Values[0], bad.Values[0])
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
@@ -87,14 +85,14 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		// the proof honest for a vector that is not the committed one.
 		ms, gs = columnsOf(t, sbX, "temp")
 		ms[0][10].Add(&ms[0][10], &one)
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(2, 9), q, 0, 0)
 		require.Equal(t, ans.Values[0], bad.Values[0])
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 
 		// Shift the proof so as to compensate the change with what the
 		// prover key offers: π·g_1^(−δ)… still no g_{n+1} (SPEC §3).
-		bad = cloneAnswer(t, ans)
+		bad = deepCopy(t, ans)
 		bad.Values[0] = addScalar(bad.Values[0], 1)
 		var negOne fr.Element
 		negOne.SetOne()
@@ -115,13 +113,11 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		// The load answer as is: it answers another query.
 		requireErrIs(t, r.verify(qT, ansL), roles.ErrBadProof)
 		// Relabelled as the temp query.
-		bad := cloneAnswer(t, ansL)
-		bad.Query = *qT
-		requireErrIs(t, r.verify(qT, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qT, ansL, func(bad *roles.Answer) { bad.Query = *qT }, roles.ErrBadProof)
 		// Recomputed with the prover key: load's data and randomness opened
 		// under temp's query context.
 		ms, gs := columnsOf(t, sbX, "load")
-		bad = cloneAnswer(t, ansL)
+		bad := deepCopy(t, ansL)
 		bad.Query = *qT
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(1, 12), qT, 0, 0)
 		requireErrIs(t, r.verify(qT, bad), roles.ErrBadProof)
@@ -148,7 +144,7 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		t.Parallel()
 		q := rangeQ(X, 1, 12, "temp", "load")
 		ans := r.honest(t, q)
-		bad := cloneAnswer(t, ans)
+		bad := deepCopy(t, ans)
 		bad.Values = append(bad.Values, bad.Values[0])
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		bad.Values = bad.Values[:1]
@@ -157,9 +153,7 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		wq := windowQ(X, 2000, 3000, "temp", "load") // empty
 		wans := r.honest(t, wq)
-		bad = cloneAnswer(t, wans)
-		bad.Values = bad.Values[:1]
-		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Values = bad.Values[:1] }, roles.ErrBadProof)
 	})
 
 	t.Run("16-weights", func(t *testing.T) {
@@ -169,7 +163,7 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		// The server uses other weights (the ones it would rather prove).
 		ms, gs := columnsOf(t, sbX, "temp")
 		other := []fr.Element{roles.FromInt64(1), roles.FromInt64(2), roles.FromInt64(3), roles.FromInt64(4), roles.FromInt64(6)}
-		bad := cloneAnswer(t, ans)
+		bad := deepCopy(t, ans)
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Dense(other), q, 0, 0)
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		// Unit weights over 1..5 (a cheaper range opening) for the weights.
@@ -184,7 +178,7 @@ func attacksOnProofs(t *testing.T, s *sharedSystem) {
 		lq := weightedQ(X, long, "temp")
 		_, err := r.l.Server.Answer(ctx, lq)
 		requireErrIs(t, err, roles.ErrInvalidInput)
-		forged := cloneAnswer(t, ans)
+		forged := deepCopy(t, ans)
 		forged.Query = *lq
 		forged.Values, forged.Proof = r.openColumns(t, ms, gs, commitment.Dense([]fr.Element(lq.Weights)), lq, 0, 0)
 		requireErrIs(t, r.verify(lq, forged), roles.ErrInvalidInput)

@@ -23,33 +23,25 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 		// X's answer for a query on Y.
 		requireErrIs(t, r.verify(qY, ansX), roles.ErrBadProof)
 		// Relabelled: X's header does not digest to Y.
-		bad := cloneAnswer(t, ansX)
-		bad.Query = *qY
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansX, func(bad *roles.Answer) { bad.Query = *qY }, roles.ErrBadProof)
 		// Y's header with X's witness, values and proof.
-		bad = cloneAnswer(t, ansX)
-		bad.Query, bad.Header = *qY, ansY.Header
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansX, func(bad *roles.Answer) { bad.Query, bad.Header = *qY, ansY.Header }, roles.ErrBadProof)
 		// Y's header and witness, X's values and proof.
-		bad = cloneAnswer(t, ansY)
-		bad.Values, bad.Proof = ansX.Values, ansX.Proof
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansY, func(bad *roles.Answer) { bad.Values, bad.Proof = ansX.Values, ansX.Proof }, roles.ErrBadProof)
 		// With the prover key: X's data opened under Y's query context.
 		ms, gs := columnsOf(t, sbX, "temp")
-		bad = cloneAnswer(t, ansY)
-		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(1, 8), qY, 0, 0)
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansY, func(bad *roles.Answer) {
+			bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(1, 8), qY, 0, 0)
+		}, roles.ErrBadProof)
 		// The witness of another batch (they differ from epoch 1 on).
 		require.NotEqual(t, ansX.Witness, ansY.Witness)
-		bad = cloneAnswer(t, ansY)
-		bad.Witness = ansX.Witness
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansY, func(bad *roles.Answer) { bad.Witness = ansX.Witness }, roles.ErrBadProof)
 		// The witness of a third batch.
 		wit, err := r.l.Server.Witness(ctx, Z)
 		require.NoError(t, err)
-		bad = cloneAnswer(t, ansY)
-		bad.Witness = roles.WitnessWire{W: codec.G1OrIdentity(wit.W), U: codec.Scalar(wit.U)}
-		requireErrIs(t, r.verify(qY, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, qY, ansY, func(bad *roles.Answer) {
+			bad.Witness = roles.WitnessWire{W: codec.G1OrIdentity(wit.W), U: codec.Scalar(wit.U)}
+		}, roles.ErrBadProof)
 	})
 
 	t.Run("04-foreign-header", func(t *testing.T) {
@@ -73,9 +65,9 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, r.verify(sq, sans), roles.ErrBadSignature)
 		// Its header re-signed… it cannot: the attacker has only the
 		// stranger's signatures. With our owner's key id it fails too.
-		sh := cloneHeader(t, &sans.Header)
+		sh := deepCopy(t, &sans.Header)
 		sh.Header.KeyID = r.keys.Signing[0].ID
-		sans2 := cloneAnswer(t, sans)
+		sans2 := deepCopy(t, sans)
 		sans2.Header = *sh
 		requireErrIs(t, r.verify(sq, sans2), roles.ErrBadSignature)
 
@@ -113,7 +105,7 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, err, roles.ErrWrongChallenge, roles.ErrBadProof)
 		// Relabelled with the new nonce: the weights are not those of the
 		// old challenge.
-		bad := cloneAnswer(t, a1)
+		bad := deepCopy(t, a1)
 		bad.Query = *q2
 		requireErrIs(t, r.verify(q2, bad), roles.ErrBadProof)
 		require.False(t, errors.Is(r.verify(q2, bad), roles.ErrWrongChallenge))
@@ -123,12 +115,12 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, r.verify(q2, bad), roles.ErrBadProof)
 		// With the weights of another epoch (precomputed before epoch 1).
 		ms, gs := columnsOf(t, sbX, "temp", "load")
-		bad = cloneAnswer(t, a1)
+		bad = deepCopy(t, a1)
 		bad.Query = *q2
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Dense(auditWeightsOf(q2, 12, epoch-1)), q2, 0, 0)
 		requireErrIs(t, r.verify(q2, bad), roles.ErrBadProof)
 		// Control: the mirror with the right epoch is the honest answer.
-		good := cloneAnswer(t, a1)
+		good := deepCopy(t, a1)
 		good.Query = *q2
 		good.Values, good.Proof = r.openColumns(t, ms, gs, commitment.Dense(auditWeightsOf(q2, 12, epoch)), q2, 0, 0)
 		require.NoError(t, r.verify(q2, good))
@@ -196,7 +188,7 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 		// A verifier that has not seen the header yet (the shared one caches
 		// headers it verified, by digest).
 		v2 := r.freshVerifier(t, r.l.Verifier.State())
-		bad := cloneAnswer(t, ans)
+		bad := deepCopy(t, ans)
 		bad.Header.Sig[5] ^= 1
 		_, err := v2.Verify(ctx, q, bad)
 		requireErrIs(t, err, roles.ErrBadSignature)
@@ -214,7 +206,7 @@ func attacksOnQueries(t *testing.T, s *sharedSystem) {
 			func(h *roles.Header) { h.Commits[0], h.Commits[1] = h.Commits[1], h.Commits[0] },
 			func(h *roles.Header) { h.KeyID = "0000000000000000" },
 		} {
-			bad := cloneAnswer(t, ans)
+			bad := deepCopy(t, ans)
 			mut(&bad.Header.Header)
 			// Relabel the query to the tampered header's digest, so that the
 			// only thing wrong is the header itself.

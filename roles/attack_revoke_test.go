@@ -57,7 +57,7 @@ func TestAttackRevokedMembershipWitness(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok, "the membership witness satisfies the pairing equation")
 
-	forged := cloneAnswer(t, oldA)
+	forged := deepCopy(t, oldA)
 	forged.Epoch = 2
 	forged.Witness = roles.WitnessWire{W: codec.G1OrIdentity(w), U: codec.Scalar(u)}
 	// The verifier that followed the chain knows the revocation.
@@ -81,14 +81,14 @@ func TestAttackRevokedMembershipWitness(t *testing.T) {
 	g := g1Gen()
 	rp.ScalarMultiplication(&g, rnd.BigInt(&rb))
 	for _, W := range []bls.G1Affine{w, g1Gen(), rp, bls.G1Affine(ansB.Witness.W), {}} {
-		bad := cloneAnswer(t, ansB)
+		bad := deepCopy(t, ansB)
 		bad.Witness = roles.WitnessWire{W: codec.G1OrIdentity(W), U: codec.Scalar{}}
 		requireErrIs(t, r.verify(qB, bad), roles.ErrRevoked)
 		_, err = v2.Verify(ctx, qB, bad)
 		requireErrIs(t, err, roles.ErrRevoked)
 	}
 	// u ≠ 0 with the membership point: the equation then fails.
-	bad := cloneAnswer(t, forged)
+	bad := deepCopy(t, forged)
 	bad.Witness.U = codec.Scalar(roles.FromInt64(1))
 	_, err = v2.Verify(ctx, qA, bad)
 	requireErrIs(t, err, roles.ErrBadProof)
@@ -205,7 +205,7 @@ func TestAttackRevocationReplay(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, [2]uint64{1, 0}, [2]uint64{se.Have, se.Got})
 	// Relabelled to the current epoch: the verifier saw epoch 1 revoke A.
-	bad := cloneAnswer(t, oldA)
+	bad := deepCopy(t, oldA)
 	bad.Epoch = 1
 	var re *roles.RevokedError
 	require.ErrorAs(t, r.verify(qA, bad), &re)
@@ -234,22 +234,16 @@ func TestAttackRevocationReplay(t *testing.T) {
 	// 7: a live batch's old answer, replayed after the revocation.
 	err = r.verify(qB, oldB)
 	requireErrIs(t, err, roles.ErrStaleState)
-	bad = cloneAnswer(t, oldB)
-	bad.Epoch = 2
-	requireErrIs(t, r.verify(qB, bad), roles.ErrBadProof)
+	r.requireTamperRejected(t, qB, oldB, func(bad *roles.Answer) { bad.Epoch = 2 }, roles.ErrBadProof)
 	// An old audit answer for the same nonce: stale, and relabelled its
 	// weights (bound to the epoch) and witness are wrong.
 	requireErrIs(t, r.verify(aq, oldAudit), roles.ErrStaleState)
-	bad = cloneAnswer(t, oldAudit)
-	bad.Epoch = 2
-	requireErrIs(t, r.verify(aq, bad), roles.ErrBadProof)
+	r.requireTamperRejected(t, aq, oldAudit, func(bad *roles.Answer) { bad.Epoch = 2 }, roles.ErrBadProof)
 	// Fresh answers verify; the old witness is not the new one.
 	fresh := r.honest(t, qB)
 	require.EqualValues(t, 2, fresh.Epoch)
 	require.NotEqual(t, oldB.Witness, fresh.Witness)
 	r.honest(t, aq)
 	// The new witness with the old epoch: stale.
-	bad = cloneAnswer(t, fresh)
-	bad.Epoch = 1
-	requireErrIs(t, r.verify(qB, bad), roles.ErrStaleState)
+	r.requireTamperRejected(t, qB, fresh, func(bad *roles.Answer) { bad.Epoch = 1 }, roles.ErrStaleState)
 }

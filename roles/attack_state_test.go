@@ -51,7 +51,7 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 		st0, st1 := &sts[0], &sts[1]
 		// The mirror of the signed message is right: re-signing with the
 		// owner's key gives an accepted state.
-		good := cloneState(t, st1)
+		good := deepCopy(t, st1)
 		good.IssuedAt++
 		sig, err := signer.Sign(ctx, stateMsg(t, good))
 		require.NoError(t, err)
@@ -119,7 +119,7 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 			}, []error{roles.ErrCRSMismatch}},
 		} {
 			v0 := r.freshVerifier(t, st0)
-			bad := c.mutate(cloneState(t, st1))
+			bad := c.mutate(deepCopy(t, st1))
 			err := v0.AcceptState(ctx, bad)
 			requireErrIs(t, err, c.want...)
 			require.EqualValues(t, 0, v0.State().State.Epoch, c.name)
@@ -139,7 +139,7 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 			return s
 		}
 		stepped := resign(func() *roles.SignedState {
-			s := cloneState(t, st1)
+			s := deepCopy(t, st1)
 			s.State.Acc = addG1(s.State.Acc, g1Gen()) // f_1 + g: a signed, wrong step
 			return s
 		}())
@@ -148,7 +148,7 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 		require.EqualValues(t, 0, v0.State().State.Epoch)
 		require.NoError(t, v0.AcceptState(ctx, st1))
 		badZero := resign(func() *roles.SignedState {
-			s := cloneState(t, st0)
+			s := deepCopy(t, st0)
 			s.State.Acc = addG1(s.State.Acc, g1Gen()) // f_0 = 2g
 			return s
 		}())
@@ -156,7 +156,7 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, err, roles.ErrInvalidInput)
 		requireErrIs(t, r.freshVerifier(t, st0).AcceptState(ctx, badZero), roles.ErrInvalidInput)
 		badPrev := resign(func() *roles.SignedState {
-			s := cloneState(t, st0)
+			s := deepCopy(t, st0)
 			s.State.Prev[0] = 1 // epoch 0 names a previous state
 			return s
 		}())
@@ -166,12 +166,12 @@ func attacksOnStates(t *testing.T, s *sharedSystem) {
 		// A bad signature on a re-issue of the held state is refused too
 		// (a verifier must not take a forged fresher issued_at).
 		v1 := r.freshVerifier(t, st1)
-		bad := cloneState(t, st1)
+		bad := deepCopy(t, st1)
 		bad.IssuedAt += 1000
 		requireErrIs(t, v1.AcceptState(ctx, bad), roles.ErrBadSignature)
 		require.Equal(t, st1.IssuedAt, v1.State().IssuedAt)
 		// A verifier cannot be started at a forged state.
-		bad = cloneState(t, st1)
+		bad = deepCopy(t, st1)
 		bad.Sig[0] ^= 1
 		_, err = roles.NewVerifier(r.l.CRS.VerifierKey(), r.keys, roles.WithInitialState(bad))
 		requireErrIs(t, err, roles.ErrBadSignature)
@@ -300,9 +300,9 @@ func TestAttackMaliciousStateSource(t *testing.T) {
 	sts := r.states(t) // epochs 0..3
 	q := rangeQ(live, 1, 4, "temp")
 	ans := r.honest(t, q) // epoch 3
-	forged := cloneState(t, &sts[3])
+	forged := deepCopy(t, &sts[3])
 	forged.State.Epoch = math.MaxUint64
-	badSig := cloneState(t, &sts[2])
+	badSig := deepCopy(t, &sts[2])
 	badSig.Sig[0] ^= 1
 	var m *roles.MissingStatesError
 	for _, c := range []struct {

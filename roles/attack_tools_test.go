@@ -126,7 +126,7 @@ func (r *rig) forgeWindow(t testing.TB, base *roles.Answer, sb *roles.StoredBatc
 	}
 	_, tproof, err := r.pk.Open(ts, fr.Element(sb.Data.TimeGamma), windowWeightsOf(sb.ID, rows, claimed))
 	require.NoError(t, err)
-	a := cloneAnswer(t, base)
+	a := deepCopy(t, base)
 	a.Window = &roles.WindowProof{First: first, Last: last, Times: claimed, Proof: codec.G1(tproof)}
 	if last < first {
 		a.Values = make([]codec.Scalar, len(q.Columns))

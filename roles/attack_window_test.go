@@ -38,9 +38,7 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 			requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		}
 		// Only the row numbers changed, the rest of the honest answer kept.
-		bad := cloneAnswer(t, ans)
-		bad.Window.First = 4
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Window.First = 4 }, roles.ErrBadProof)
 	})
 
 	t.Run("11-window-boundary-timestamp-lies", func(t *testing.T) {
@@ -83,12 +81,10 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 		bad = r.forgeWindow(t, ans, sbX, q, 3, 2, altered(3, 1060), nil)
 		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
 		// The honest answer with its timestamps edited in place.
-		bad = cloneAnswer(t, ans)
-		bad.Window.Times[0]++
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
-		bad = cloneAnswer(t, ans)
-		bad.Window.Times[1], bad.Window.Times[2] = bad.Window.Times[2], bad.Window.Times[1]
-		requireErrIs(t, r.verify(q, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) { bad.Window.Times[0]++ }, roles.ErrBadProof)
+		r.requireTamperRejected(t, q, ans, func(bad *roles.Answer) {
+			bad.Window.Times[1], bad.Window.Times[2] = bad.Window.Times[2], bad.Window.Times[1]
+		}, roles.ErrBadProof)
 	})
 
 	t.Run("16-window-shape", func(t *testing.T) {
@@ -98,24 +94,18 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 		require.Nil(t, empty.Proof)
 		require.Equal(t, [2]uint32{3, 2}, [2]uint32{empty.Window.First, empty.Window.Last})
 		// An empty window with a non-zero sum.
-		bad := cloneAnswer(t, empty)
-		bad.Values[0] = addScalar(bad.Values[0], 5)
-		requireErrIs(t, r.verify(eq, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, eq, empty, func(bad *roles.Answer) { bad.Values[0] = addScalar(bad.Values[0], 5) }, roles.ErrBadProof)
 		// An empty window with a column proof.
-		bad = cloneAnswer(t, empty)
+		bad := deepCopy(t, empty)
 		g := codec.G1(g1Gen())
 		bad.Proof = &g
 		requireErrIs(t, r.verify(eq, bad), roles.ErrBadProof)
 		// A non-empty window without its column proof.
 		wq := windowQ(X, 1015, 1055, "temp")
 		wans := r.honest(t, wq)
-		bad = cloneAnswer(t, wans)
-		bad.Proof = nil
-		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Proof = nil }, roles.ErrBadProof)
 		// A window answer without boundary proof.
-		bad = cloneAnswer(t, wans)
-		bad.Window = nil
-		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Window = nil }, roles.ErrBadProof)
 		// A range answer with a boundary proof attached.
 		rq := rangeQ(X, 3, 6, "temp")
 		ra := r.honest(t, rq)
@@ -126,7 +116,7 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 		ra.Proof = nil
 		requireErrIs(t, r.verify(rq, ra), roles.ErrBadProof)
 		// Boundary timestamps: one too many, one too few, none.
-		bad = cloneAnswer(t, wans)
+		bad = deepCopy(t, wans)
 		bad.Window.Times = append(bad.Window.Times, 1070)
 		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		bad.Window.Times = bad.Window.Times[:3]
@@ -135,20 +125,18 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		// Rows outside the batch.
 		for _, fl := range [][2]uint32{{0, 6}, {0, math.MaxUint32}, {3, 13}, {14, 13}, {13, 14}, {7, 3}, {math.MaxUint32, 6}} {
-			bad = cloneAnswer(t, wans)
-			bad.Window.First, bad.Window.Last = fl[0], fl[1]
-			requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
+			r.requireTamperRejected(t, wq, wans, func(bad *roles.Answer) { bad.Window.First, bad.Window.Last = fl[0], fl[1] }, roles.ErrBadProof)
 		}
 		// The column proof of the range query over the same rows (same sums,
 		// but not bound to the window): refused.
-		bad = cloneAnswer(t, wans)
+		bad = deepCopy(t, wans)
 		rr := r.honest(t, rangeQ(X, 3, 6, "temp"))
 		require.Equal(t, rr.Values, bad.Values)
 		bad.Proof = rr.Proof
 		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		// The column proof of fewer rows than the boundary proof claims.
 		ms, gs := columnsOf(t, sbX, "temp")
-		bad = cloneAnswer(t, wans)
+		bad = deepCopy(t, wans)
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(3, 5), wq, 3, 6)
 		requireErrIs(t, r.verify(wq, bad), roles.ErrBadProof)
 		bad.Values, bad.Proof = r.openColumns(t, ms, gs, commitment.Range(3, 5), wq, 3, 5)
@@ -158,9 +146,7 @@ func attacksOnWindows(t *testing.T, s *sharedSystem) {
 		aq := windowQ(X, 1200, 1300, "temp")
 		after := r.honest(t, aq)
 		require.Equal(t, [2]uint32{13, 12}, [2]uint32{after.Window.First, after.Window.Last})
-		bad = cloneAnswer(t, after)
-		bad.Window.First, bad.Window.Last = 14, 13
-		requireErrIs(t, r.verify(aq, bad), roles.ErrBadProof)
+		r.requireTamperRejected(t, aq, after, func(bad *roles.Answer) { bad.Window.First, bad.Window.Last = 14, 13 }, roles.ErrBadProof)
 	})
 }
 

@@ -20,20 +20,29 @@ import (
 
 const testN = 16
 
+// newTestCRS sets up a CRS of capacity testN with a fresh trapdoor.
+func newTestCRS() *commitment.CRS {
+	c, err := commitment.Setup(testN, rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// The package's CRSs, each set up once.
 var (
-	crsOnce sync.Once
-	crs     *commitment.CRS
+	sharedCRS      = sync.OnceValue(newTestCRS)
+	sharedOtherCRS = sync.OnceValue(newTestCRS)
 )
 
-func testCRS(t testing.TB) *commitment.CRS {
-	crsOnce.Do(func() {
-		var err error
-		crs, err = commitment.Setup(testN, rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return crs
+// testCRS is the CRS most tests share.
+func testCRS(t testing.TB) *commitment.CRS { return sharedCRS() }
+
+// otherCRS is a second CRS of the same capacity with another trapdoor.
+func otherCRS(t testing.TB) *commitment.CRS {
+	c := sharedOtherCRS()
+	require.NotEqual(t, testCRS(t).Digest(), c.Digest())
+	return c
 }
 
 func newLocal(t testing.TB) *roles.Local {
@@ -56,24 +65,6 @@ func sampleBatch(stream string, rows int, seed uint64) *roles.Batch {
 	}
 	b.Columns = []roles.Column{temp, load}
 	return b
-}
-
-var (
-	otherCRSOnce sync.Once
-	otherCRSVal  *commitment.CRS
-)
-
-// otherCRS is a second CRS of the same capacity with another trapdoor.
-func otherCRS(t testing.TB) *commitment.CRS {
-	otherCRSOnce.Do(func() {
-		var err error
-		otherCRSVal, err = commitment.Setup(testN, rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-	})
-	require.NotEqual(t, testCRS(t).Digest(), otherCRSVal.Digest())
-	return otherCRSVal
 }
 
 // rig is a system under attack plus what the attacker (the storage server)
@@ -179,7 +170,7 @@ func (r *rig) honest(t testing.TB, q *roles.Query) *roles.Answer {
 	require.NoError(t, err)
 	_, err = r.l.Verifier.Verify(r.ctx, q, ans)
 	require.NoError(t, err, "the honest answer must verify")
-	return cloneAnswer(t, ans)
+	return deepCopy(t, ans)
 }
 
 // verify runs the rig's verifier.
@@ -198,31 +189,14 @@ func (r *rig) freshVerifier(t testing.TB, st *roles.SignedState, opts ...roles.V
 	return v
 }
 
-// cloneAnswer deep-copies an answer (the server's answers share slices with
-// its store: an attack must never modify them in place).
-func cloneAnswer(t testing.TB, a *roles.Answer) *roles.Answer {
+// deepCopy deep-copies a wire value through the codec (the server's
+// answers share slices with its store: an attack must never modify them in
+// place).
+func deepCopy[T any](t testing.TB, v *T) *T {
 	t.Helper()
-	b, err := codec.Default().Marshal(a)
+	b, err := codec.Default().Marshal(v)
 	require.NoError(t, err)
-	var c roles.Answer
-	require.NoError(t, codec.Default().Unmarshal(b, &c))
-	return &c
-}
-
-func cloneState(t testing.TB, s *roles.SignedState) *roles.SignedState {
-	t.Helper()
-	b, err := codec.Default().Marshal(s)
-	require.NoError(t, err)
-	var c roles.SignedState
-	require.NoError(t, codec.Default().Unmarshal(b, &c))
-	return &c
-}
-
-func cloneHeader(t testing.TB, h *roles.SignedHeader) *roles.SignedHeader {
-	t.Helper()
-	b, err := codec.Default().Marshal(h)
-	require.NoError(t, err)
-	var c roles.SignedHeader
+	var c T
 	require.NoError(t, codec.Default().Unmarshal(b, &c))
 	return &c
 }
@@ -234,6 +208,15 @@ func requireErrIs(t testing.TB, err error, want ...error) {
 	for _, w := range want {
 		require.ErrorIs(t, err, w)
 	}
+}
+
+// requireTamperRejected deep-copies ans, tampers with the copy and asserts
+// that the verifier rejects it as an answer to q with every one of want.
+func (r *rig) requireTamperRejected(t testing.TB, q *roles.Query, ans *roles.Answer, tamper func(bad *roles.Answer), want ...error) {
+	t.Helper()
+	bad := deepCopy(t, ans)
+	tamper(bad)
+	requireErrIs(t, r.verify(q, bad), want...)
 }
 
 // Queries.

@@ -202,16 +202,6 @@ func TestStreamWindowProperty(t *testing.T) {
 	}
 }
 
-// cloneStream deep-copies an answer through the codec.
-func cloneStream(t *testing.T, a *roles.StreamAnswer) *roles.StreamAnswer {
-	t.Helper()
-	b, err := codec.Default().Marshal(a)
-	require.NoError(t, err)
-	var out roles.StreamAnswer
-	require.NoError(t, codec.Default().Unmarshal(b, &out))
-	return &out
-}
-
 // TestStreamMaliciousServer: a storage server that lies about a stream is
 // caught, each with a typed error.
 func TestStreamMaliciousServer(t *testing.T) {
@@ -242,7 +232,7 @@ func TestStreamMaliciousServer(t *testing.T) {
 	}
 	incomplete := func(name string, edit func(a *roles.StreamAnswer)) {
 		t.Helper()
-		a := cloneStream(t, honest)
+		a := deepCopy(t, honest)
 		edit(a)
 		err := verify(a)
 		require.ErrorIs(t, err, roles.ErrIncomplete, name)
@@ -250,11 +240,11 @@ func TestStreamMaliciousServer(t *testing.T) {
 	}
 	badProof := func(name string, edit func(a *roles.StreamAnswer)) {
 		t.Helper()
-		a := cloneStream(t, honest)
+		a := deepCopy(t, honest)
 		edit(a)
 		require.ErrorIs(t, verify(a), roles.ErrBadProof, name)
 	}
-	require.NoError(t, verify(cloneStream(t, honest)))
+	require.NoError(t, verify(deepCopy(t, honest)))
 
 	// Omit an interior batch: its part, or its entry and part.
 	incomplete("omit an interior part", func(a *roles.StreamAnswer) { a.Parts = append(a.Parts[:1], a.Parts[2:]...) })
@@ -306,7 +296,7 @@ func TestStreamMaliciousServer(t *testing.T) {
 		a.Parts[1].Witness, a.Parts[2].Witness = a.Parts[2].Witness, a.Parts[1].Witness
 	})
 	{
-		a := cloneStream(t, honest)
+		a := deepCopy(t, honest)
 		a.Parts[2].Witness.U = codec.Scalar{}
 		_, err := r.l.Verifier.VerifyStream(ctx, q, a)
 		require.ErrorIs(t, err, roles.ErrRevoked, "u = 0")
@@ -318,11 +308,11 @@ func TestStreamMaliciousServer(t *testing.T) {
 	small := &roles.StreamQuery{Stream: "s", Kind: roles.QueryWindow, Columns: []string{"temp"}, TimeFrom: 2000, TimeTo: 2150}
 	sh2, _ := r.ask(t, small)
 	require.NotEmpty(t, sh2.Proof.RunProof)
-	tampered := cloneStream(t, sh2)
+	tampered := deepCopy(t, sh2)
 	tampered.Proof.RunProof[0][0] ^= 1
 	_, err = r.l.Verifier.VerifyStream(ctx, small, tampered)
 	require.ErrorIs(t, err, roles.ErrIncomplete, "merkle path")
-	tampered = cloneStream(t, sh2)
+	tampered = deepCopy(t, sh2)
 	tampered.Proof.RunProof = tampered.Proof.RunProof[1:]
 	_, err = r.l.Verifier.VerifyStream(ctx, small, tampered)
 	require.ErrorIs(t, err, roles.ErrIncomplete, "merkle path too short")
@@ -422,7 +412,7 @@ func TestStreamAnswerEquivocatedState(t *testing.T) {
 		require.NoError(t, err)
 		st.Sig = sig
 	}
-	twin := cloneStream(t, ans)
+	twin := deepCopy(t, ans)
 	twin.State.State.Acc = addG1(twin.State.State.Acc, g1Gen())
 	resign(&twin.State)
 	_, err = l.Verifier.VerifyStream(ctx, q, twin)
@@ -434,7 +424,7 @@ func TestStreamAnswerEquivocatedState(t *testing.T) {
 	require.ErrorIs(t, err, roles.ErrConflict)
 	require.Equal(t, ans.State.Sig, l.Verifier.State().Sig, "the held state is unchanged")
 
-	neg := cloneStream(t, ans)
+	neg := deepCopy(t, ans)
 	neg.State.IssuedAt = -1
 	resign(&neg.State)
 	_, err = l.Verifier.VerifyStream(ctx, q, neg)
