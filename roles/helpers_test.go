@@ -52,6 +52,16 @@ func newLocal(t testing.TB) *roles.Local {
 	return l
 }
 
+// createBatch stores b through the owner o and returns its batch id.
+func createBatch(t testing.TB, ctx context.Context, o *roles.DataOwner, b *roles.Batch) roles.BatchID {
+	t.Helper()
+	sh, err := o.CreateBatch(ctx, b)
+	require.NoError(t, err)
+	id, err := sh.Header.Digest()
+	require.NoError(t, err)
+	return id
+}
+
 // sampleBatch has rows with timestamps 1000, 1010, …, and two columns.
 func sampleBatch(stream string, rows int, seed uint64) *roles.Batch {
 	r := mrand.New(mrand.NewPCG(seed, 1))
@@ -130,11 +140,7 @@ func afterStream(o *roles.DataOwner, b *roles.Batch) *roles.Batch {
 
 func (r *rig) create(t testing.TB, b *roles.Batch) roles.BatchID {
 	t.Helper()
-	sh, err := r.l.Owner.CreateBatch(r.ctx, afterStream(r.l.Owner, b))
-	require.NoError(t, err)
-	id, err := sh.Header.Digest()
-	require.NoError(t, err)
-	return id
+	return createBatch(t, r.ctx, r.l.Owner, afterStream(r.l.Owner, b))
 }
 
 func (r *rig) revoke(t testing.TB, id roles.BatchID) *roles.SignedState {

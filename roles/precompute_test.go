@@ -25,17 +25,22 @@ type precomputeWorld struct {
 	id     roles.BatchID
 }
 
+// newLocalOver is a Local system whose server uses store; the server (and
+// its precomputation) is closed at the end of the test.
+func newLocalOver(t *testing.T, store roles.ServerStore) *roles.Local {
+	t.Helper()
+	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), store)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Server.Close() })
+	return l
+}
+
 func newPrecomputeWorld(t *testing.T) *precomputeWorld {
 	t.Helper()
 	ctx := context.Background()
 	store := memory.NewServerStore()
-	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Server.Close() })
-	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("sensors", 13, 7))
-	require.NoError(t, err)
-	id, err := sh.Header.Digest()
-	require.NoError(t, err)
+	l := newLocalOver(t, store)
+	id := createBatch(t, ctx, l.Owner, sampleBatch("sensors", 13, 7))
 	direct, err := roles.NewStorageServer(testCRS(t), l.Owner.Keys(), store, roles.WithoutPrecompute())
 	require.NoError(t, err)
 	return &precomputeWorld{l: l, store: store, direct: direct, id: id}
@@ -145,12 +150,8 @@ func TestPrecomputeResume(t *testing.T) {
 	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
 	require.NoError(t, err)
 	require.NoError(t, l.Server.Close()) // nothing is precomputed from here on
-	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 9, 3))
-	require.NoError(t, err)
-	id, _ := sh.Header.Digest()
-	sh2, err := l.Owner.CreateBatch(ctx, sampleBatch("s2", 4, 4))
-	require.NoError(t, err)
-	id2, _ := sh2.Header.Digest()
+	id := createBatch(t, ctx, l.Owner, sampleBatch("s", 9, 3))
+	id2 := createBatch(t, ctx, l.Owner, sampleBatch("s2", 4, 4))
 	require.NoError(t, l.Server.WaitPrecomputed(ctx))
 	cols, _, err := store.ProofTables(ctx, id)
 	require.NoError(t, err)
@@ -203,13 +204,8 @@ func (failingTables) PutProofTable(context.Context, roles.BatchID, int, []bls.G1
 // reported once and that answers keep coming, directly.
 func TestPrecomputeStoreFailure(t *testing.T) {
 	ctx := context.Background()
-	store := failingTables{memory.NewServerStore()}
-	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Server.Close() })
-	sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 6, 9))
-	require.NoError(t, err)
-	id, _ := sh.Header.Digest()
+	l := newLocalOver(t, failingTables{memory.NewServerStore()})
+	id := createBatch(t, ctx, l.Owner, sampleBatch("s", 6, 9))
 	require.ErrorIs(t, l.Server.WaitPrecomputed(ctx), errDiskFull)
 	require.NoError(t, l.Server.WaitPrecomputed(ctx), "reported once")
 	res, err := l.Query(ctx, &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: []string{"temp"}, From: 1, To: 6})
@@ -226,9 +222,7 @@ func TestPrecomputeStoreFailure(t *testing.T) {
 func TestPrecomputedStreamAnswers(t *testing.T) {
 	ctx := context.Background()
 	store := memory.NewServerStore()
-	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Server.Close() })
+	l := newLocalOver(t, store)
 	rng := mrand.New(mrand.NewPCG(3, 4))
 	for k := range 3 {
 		_, err := l.Owner.Ingest(ctx, twoCols("s", 12, uint64(1000*(k+1)), 10, rng))

@@ -24,10 +24,7 @@ func TestQueriesVerify(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
 	b := sampleBatch("sensors", 12, 1)
-	sh, err := l.Owner.CreateBatch(ctx, b)
-	require.NoError(t, err)
-	id, err := sh.Header.Digest()
-	require.NoError(t, err)
+	id := createBatch(t, ctx, l.Owner, b)
 	temp, load := b.Columns[0].Values, b.Columns[1].Values
 
 	t.Run("point", func(t *testing.T) {
@@ -87,10 +84,7 @@ func TestRevokeAndUpdate(t *testing.T) {
 	l := newLocal(t)
 	var ids []roles.BatchID
 	for i := range 3 {
-		sh, err := l.Owner.CreateBatch(ctx, afterStream(l.Owner, sampleBatch("s", 8, uint64(i))))
-		require.NoError(t, err)
-		id, _ := sh.Header.Digest()
-		ids = append(ids, id)
+		ids = append(ids, createBatch(t, ctx, l.Owner, afterStream(l.Owner, sampleBatch("s", 8, uint64(i)))))
 	}
 	q := func(id roles.BatchID) *roles.Query {
 		return &roles.Query{Batch: id, Kind: roles.QueryRange, Columns: []string{"temp"}, From: 1, To: 8}

@@ -49,9 +49,7 @@ type streamRig struct {
 }
 
 func newStreamRig(t *testing.T) *streamRig {
-	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
-	require.NoError(t, err)
-	return &streamRig{l: l, model: &streamModel{live: map[roles.BatchID]*roles.Batch{}}}
+	return &streamRig{l: newLocal(t), model: &streamModel{live: map[roles.BatchID]*roles.Batch{}}}
 }
 
 // twoCols is a batch of two columns, rows at t0, t0+step, ….
@@ -73,6 +71,15 @@ func (r *streamRig) add(t *testing.T, b *roles.Batch) roles.BatchID {
 	r.model.live[id] = b
 	r.ids = append(r.ids, id)
 	return id
+}
+
+// addSpaced adds n batches of rows rows each to stream "s": the k-th
+// (from 0) has timestamps 1000·(k+1), every 10.
+func (r *streamRig) addSpaced(t *testing.T, n, rows int, rng *mrand.Rand) {
+	t.Helper()
+	for k := range n {
+		r.add(t, twoCols("s", rows, uint64(1000*(k+1)), 10, rng))
+	}
 }
 
 func (r *streamRig) ask(t *testing.T, q *roles.StreamQuery) (*roles.StreamAnswer, *roles.StreamResult) {
@@ -104,9 +111,7 @@ func TestStreamWindow(t *testing.T) {
 	_, err := r.l.Owner.Ingest(context.Background(), twoCols("other", 3, 1000, 10, rng))
 	require.NoError(t, err)
 	// Five batches: t = 1000..1150, 2000..2150, 3000..3150, 4000.., 5000..
-	for k := range 5 {
-		r.add(t, twoCols("s", 16, uint64(1000*(k+1)), 10, rng))
-	}
+	r.addSpaced(t, 5, 16, rng)
 	res := r.check(t, 0, 1<<62)
 	require.Len(t, res.Batches, 5)
 	require.EqualValues(t, 80, res.Rows)
@@ -208,9 +213,7 @@ func TestStreamMaliciousServer(t *testing.T) {
 	ctx := context.Background()
 	r := newStreamRig(t)
 	rng := mrand.New(mrand.NewPCG(3, 4))
-	for k := range 6 {
-		r.add(t, twoCols("s", 16, uint64(1000*(k+1)), 10, rng))
-	}
+	r.addSpaced(t, 6, 16, rng)
 	for _, other := range []string{"a", "t", "u"} { // other streams: the streams root has a path
 		_, err := r.l.Owner.Ingest(ctx, twoCols(other, 4, 1000, 10, rng))
 		require.NoError(t, err)
@@ -371,9 +374,7 @@ func TestAuditStream(t *testing.T) {
 	ctx := context.Background()
 	r := newStreamRig(t)
 	rng := mrand.New(mrand.NewPCG(9, 9))
-	for k := range 4 {
-		r.add(t, twoCols("s", 8, uint64(1000*(k+1)), 10, rng))
-	}
+	r.addSpaced(t, 4, 8, rng)
 	res, err := r.l.Verifier.AuditStream(ctx, r.l.Server, "s", 1500, 4200, []string{"temp", "load"}, []byte("auditor nonce"))
 	require.NoError(t, err)
 	require.Len(t, res.Batches, 3) // batches 2, 3 and 4 meet the range
