@@ -12,6 +12,7 @@ import (
 
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 )
@@ -20,27 +21,17 @@ import (
 
 const testN = 16
 
-// newTestCRS sets up a CRS of capacity testN with a fresh trapdoor.
-func newTestCRS() *commitment.CRS {
-	c, err := commitment.Setup(testN, rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// The package's CRSs, each set up once.
-var (
-	sharedCRS      = sync.OnceValue(newTestCRS)
-	sharedOtherCRS = sync.OnceValue(newTestCRS)
-)
-
 // testCRS is the CRS most tests share.
-func testCRS(t testing.TB) *commitment.CRS { return sharedCRS() }
+func testCRS(t testing.TB) *commitment.CRS { return testkit.CRS(t, testN) }
+
+// sharedOtherCRS is set up once, on first use.
+var sharedOtherCRS = sync.OnceValues(func() (*commitment.CRS, error) { return commitment.Setup(testN, rand.Reader) })
 
 // otherCRS is a second CRS of the same capacity with another trapdoor.
 func otherCRS(t testing.TB) *commitment.CRS {
-	c := sharedOtherCRS()
+	t.Helper()
+	c, err := sharedOtherCRS()
+	require.NoError(t, err)
 	require.NotEqual(t, testCRS(t).Digest(), c.Digest())
 	return c
 }
