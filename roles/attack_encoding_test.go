@@ -14,7 +14,8 @@ import (
 	"github.com/vdsproject/vds/roles"
 )
 
-// attacksOnEncodings adds to TestMaliciousServer the attacks of malformed points and scalars.
+// attacksOnEncodings runs TestMaliciousServer's attacks with malformed
+// points and scalars.
 func attacksOnEncodings(t *testing.T, s *sharedSystem) {
 	r, ctx, X, sbX := s.r, s.r.ctx, s.X, s.sbX
 

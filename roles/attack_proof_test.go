@@ -13,7 +13,8 @@ import (
 	"github.com/vdsproject/vds/roles"
 )
 
-// attacksOnProofs adds to TestMaliciousServer the attacks of the forged values and proofs (the honest mirrors first).
+// attacksOnProofs runs TestMaliciousServer's attacks with forged values
+// and proofs, after checking the attacker's mirrors.
 func attacksOnProofs(t *testing.T, s *sharedSystem) {
 	const epoch = sharedEpoch
 	r, ctx, X, sbX := s.r, s.r.ctx, s.X, s.sbX

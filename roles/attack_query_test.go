@@ -11,7 +11,8 @@ import (
 	"github.com/vdsproject/vds/roles"
 )
 
-// attacksOnQueries adds to TestMaliciousServer the attacks of answers for another query, batch, header or challenge.
+// attacksOnQueries runs TestMaliciousServer's attacks that answer another
+// query, batch, header or challenge than the one asked.
 func attacksOnQueries(t *testing.T, s *sharedSystem) {
 	const epoch = sharedEpoch
 	signer, r, ctx, X, Y, Z, sbX, v := s.signer, s.r, s.r.ctx, s.X, s.Y, s.Z, s.sbX, s.r.l.Verifier

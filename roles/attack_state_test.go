@@ -15,7 +15,8 @@ import (
 	"github.com/vdsproject/vds/storage/memory"
 )
 
-// attacksOnStates adds to TestMaliciousServer the attacks of answers for another epoch and forged states.
+// attacksOnStates runs TestMaliciousServer's attacks with answers for
+// another epoch and with forged states.
 func attacksOnStates(t *testing.T, s *sharedSystem) {
 	signer, r, ctx, X := s.signer, s.r, s.r.ctx, s.X
 

@@ -11,7 +11,8 @@ import (
 	"github.com/vdsproject/vds/roles"
 )
 
-// attacksOnWindows adds to TestMaliciousServer the attacks of the lies about a time window's rows.
+// attacksOnWindows runs TestMaliciousServer's attacks that lie about the
+// rows of a time window.
 func attacksOnWindows(t *testing.T, s *sharedSystem) {
 	r, X, sbX := s.r, s.X, s.sbX
 
