@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -321,15 +320,8 @@ func childEnv() []string {
 	return env
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
+// freePort returns a TCP address on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) string { return testkit.FreeAddr(t) }
 
 // shortTempDir returns a fresh directory with a short path (Unix socket
 // paths are limited to about 100 bytes), removed at the end of the test.

@@ -5,12 +5,13 @@ package security
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vdsproject/vds/internal/testkit"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,14 +21,7 @@ import (
 )
 
 // freeAddr returns a 127.0.0.1 address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	a := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return a
-}
+func freeAddr(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // waitHealth polls a server's health until it answers or the process exits.
 func waitHealth(t *testing.T, p *testproc.Proc, addr, service string) {

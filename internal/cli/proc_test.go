@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vdsproject/vds/internal/testkit"
 
 	"github.com/stretchr/testify/require"
 
@@ -149,14 +150,7 @@ func tamperingStorage(t *testing.T, addr string, tamper func(*roles.StreamAnswer
 }
 
 // freeAddr returns a 127.0.0.1 address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	a := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return a
-}
+func freeAddr(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // getURL returns the status and body of a GET.
 func getURL(t *testing.T, url string) (int, string) {

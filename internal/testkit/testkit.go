@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"crypto/rand"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,4 +60,15 @@ func LoadPublic(tb testing.TB, dir string) (*commitment.CRS, roles.OwnerKeys) {
 	require.NoError(tb, codec.Default().Unmarshal(b, &keys))
 	require.NoError(tb, keys.Check())
 	return crs, keys
+}
+
+// FreeAddr returns a 127.0.0.1 address whose port was free a moment ago,
+// for a server a test starts in another process.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	a := ln.Addr().String()
+	require.NoError(tb, ln.Close())
+	return a
 }
