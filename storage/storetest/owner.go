@@ -35,11 +35,7 @@ func TestOwnerStore(t *testing.T, open func(t *testing.T) roles.OwnerStore) {
 		{"Concurrent", ownerConcurrent},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() { _ = s.Close() })
-			tc.fn(t, s)
-		})
+		runCase(t, tc.name, open, tc.fn)
 	}
 }
 

@@ -52,18 +52,10 @@ func TestServerStore(t *testing.T, open func(t *testing.T) roles.ServerStore) {
 		{"Concurrent", serverConcurrent},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() { _ = s.Close() })
-			tc.fn(t, s)
-		})
+		runCase(t, tc.name, open, tc.fn)
 	}
 	for _, tc := range proofTests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() { _ = s.Close() })
-			tc.fn(t, asProofStore(t, s), s)
-		})
+		runCase(t, tc.name, open, func(t *testing.T, s roles.ServerStore) { tc.fn(t, asProofStore(t, s), s) })
 	}
 }
 

@@ -25,3 +25,15 @@
 // random points and random signature bytes: stores do not verify signatures
 // or commitments, so the fixtures do not compute real ones.
 package storetest
+
+import "testing"
+
+// runCase runs one conformance test as a subtest on a fresh store from
+// open, closed when the subtest ends.
+func runCase[S interface{ Close() error }](t *testing.T, name string, open func(*testing.T) S, fn func(*testing.T, S)) {
+	t.Run(name, func(t *testing.T) {
+		s := open(t)
+		t.Cleanup(func() { _ = s.Close() })
+		fn(t, s)
+	})
+}
