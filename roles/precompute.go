@@ -124,8 +124,20 @@ func (p *precomputer) run() {
 	}
 }
 
-// batch computes and stores the missing tables of one batch.
+// batch computes and stores the missing tables of one batch. A revoked
+// batch gets none: it is skipped, and a revocation that lands while its
+// tables are computed stops the work (the store refuses the table with
+// ErrRevoked and has dropped the ones already put, atomically with the
+// revoking state).
 func (p *precomputer) batch(ctx context.Context, id BatchID) error {
+	err := p.build(ctx, id)
+	if errors.Is(err, ErrRevoked) {
+		return nil
+	}
+	return err
+}
+
+func (p *precomputer) build(ctx context.Context, id BatchID) error {
 	h, revokedAt, err := p.store.Header(ctx, id)
 	if err != nil || revokedAt != 0 {
 		return err
@@ -145,6 +157,9 @@ func (p *precomputer) batch(ctx context.Context, id BatchID) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if _, revokedAt, err := p.store.Header(ctx, id); err != nil || revokedAt != 0 {
+			return err // revoked since: no more work on it
 		}
 		if p.claims != nil {
 			ok, err := p.claims.ClaimProofTable(ctx, id, col, PrecomputeClaimTTL)

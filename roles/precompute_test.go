@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	mrand "math/rand/v2"
+	"sync"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -245,4 +246,69 @@ func TestPrecomputedStreamAnswers(t *testing.T) {
 		_, err = l.Verifier.VerifyStream(ctx, q, fast)
 		require.NoError(t, err)
 	}
+}
+
+// gatedTables is a memory store whose first table write waits until the
+// test lets it through, so that a revocation can land mid-precomputation.
+type gatedTables struct {
+	*memory.ServerStore
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gatedTables) PutProofTable(ctx context.Context, id roles.BatchID, col int, p []bls.G1Affine, v []fr.Element) error {
+	g.once.Do(func() {
+		close(g.started)
+		<-g.release
+	})
+	return g.ServerStore.PutProofTable(ctx, id, col, p, v)
+}
+
+// TestPrecomputeRevoked checks that a revoked batch keeps no proof table:
+// the revocation drops the tables already built, the precomputation does
+// not resume them, and a revocation that lands while the tables are being
+// computed stops the work without leaving a table or an error.
+func TestPrecomputeRevoked(t *testing.T) {
+	ctx := context.Background()
+	t.Run("after", func(t *testing.T) {
+		w := newPrecomputeWorld(t)
+		require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
+		cols, _, err := w.store.ProofTables(ctx, w.id)
+		require.NoError(t, err)
+		require.Len(t, cols, 3)
+		_, err = w.l.Owner.Revoke(ctx, w.id)
+		require.NoError(t, err)
+		cols, size, err := w.store.ProofTables(ctx, w.id)
+		require.NoError(t, err)
+		require.Empty(t, cols, "the revocation dropped the tables")
+		require.Zero(t, size)
+		n, err := w.l.Server.ResumePrecompute(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "a revoked batch is not scheduled")
+		require.NoError(t, w.l.Server.WaitPrecomputed(ctx))
+		cols, _, err = w.store.ProofTables(ctx, w.id)
+		require.NoError(t, err)
+		require.Empty(t, cols)
+		list, err := w.l.Server.ListBatches(ctx, "")
+		require.NoError(t, err)
+		require.Zero(t, list[0].ProofColumns)
+	})
+	t.Run("during", func(t *testing.T) {
+		store := &gatedTables{ServerStore: memory.NewServerStore(), started: make(chan struct{}), release: make(chan struct{})}
+		l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), store)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = l.Server.Close() })
+		sh, err := l.Owner.CreateBatch(ctx, sampleBatch("s", 8, 5))
+		require.NoError(t, err)
+		id, _ := sh.Header.Digest()
+		<-store.started // the first table is computed and about to be written
+		_, err = l.Owner.Revoke(ctx, id)
+		require.NoError(t, err)
+		close(store.release)
+		require.NoError(t, l.Server.WaitPrecomputed(ctx), "a revoked batch is not a failure")
+		cols, _, err := store.ProofTables(ctx, id)
+		require.NoError(t, err)
+		require.Empty(t, cols, "no table was written for the revoked batch")
+	})
 }

@@ -19,13 +19,18 @@ import (
 //
 // A table is written whole in one atomic step, so a reader sees either no
 // table or a complete one; a crash during the precomputation leaves the
-// column without a table, and the server computes it again.
+// column without a table, and the server computes it again. A revoked
+// batch has no tables: the state that revokes it drops them in the same
+// atomic step (ServerStore.AppendState and UpdateBatch).
 type ProofTableStore interface {
-	// PutProofTable stores the table of column col of a stored batch
-	// (revoked or not): prefix[i] is P_{i+1} and values[i] is V_{i+1}, one
-	// of each per row. Putting a table again replaces it. It fails with
-	// ErrUnknownBatch for a batch that is not stored and with
-	// ErrInvalidInput for a column or lengths that do not fit the batch.
+	// PutProofTable stores the table of column col of a stored live
+	// batch: prefix[i] is P_{i+1} and values[i] is V_{i+1}, one of each
+	// per row. Putting a table again replaces it. It fails with
+	// ErrUnknownBatch for a batch that is not stored, with a
+	// *RevokedError (ErrRevoked) for a revoked one — checked atomically
+	// with the write, so that a table never outlives its batch's
+	// revocation — and with ErrInvalidInput for a column or lengths that
+	// do not fit the batch.
 	PutProofTable(ctx context.Context, id BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error
 	// ProofPoints returns P_idx[t] and V_idx[t] of column col for each t
 	// (every idx in [1, rows]), or ErrNotFound if that column has no table,

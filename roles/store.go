@@ -37,7 +37,9 @@ type ServerStore interface {
 	// number.
 	PutBatch(ctx context.Context, b *StoredBatch) error
 	// AppendState appends the state of epoch latest+1 — epoch 0 into an
-	// empty chain — and marks the batch it revokes as revoked at that epoch.
+	// empty chain — and marks the batch it revokes as revoked at that epoch
+	// (a store that is a ProofTableStore drops that batch's proof tables in
+	// the same step).
 	// A state equal to the one held for its epoch (same digest) is a no-op,
 	// or replaces it if it was issued later. A gap fails with a
 	// *MissingStatesError; a different state for a held epoch with

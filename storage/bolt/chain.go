@@ -92,10 +92,13 @@ func appendState(tx *bbolt.Tx, latest, st *roles.SignedState) (roles.ChainStep, 
 	return step, nil
 }
 
-// markRevoked records that epoch e revoked the batch id and, if the batch
-// is stored and holds its slot, frees the slot.
+// markRevoked records that epoch e revoked the batch id, drops its proof
+// tables and, if the batch is stored and holds its slot, frees the slot.
 func markRevoked(tx *bbolt.Tx, id roles.BatchID, e uint64) error {
 	if err := tx.Bucket(bRevoked).Put(clone(id[:]), epochKey(e)); err != nil {
+		return err
+	}
+	if err := dropTables(tx, id); err != nil {
 		return err
 	}
 	v := tx.Bucket(bInfo).Get(id[:])

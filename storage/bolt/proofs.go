@@ -41,9 +41,12 @@ func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, pr
 		return err
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		h, _, err := header(tx, id)
+		h, revoked, err := header(tx, id)
 		if err != nil {
 			return err
+		}
+		if revoked != 0 {
+			return &roles.RevokedError{Batch: id, Epoch: revoked}
 		}
 		if err := roles.CheckProofTable(&h.Header, col, len(prefix), len(values)); err != nil {
 			return err
@@ -54,6 +57,25 @@ func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, pr
 		}
 		return b.Put(tableKey(id, col), val)
 	})
+}
+
+// dropTables deletes every table of a batch (it is being revoked).
+func dropTables(tx *bbolt.Tx, id roles.BatchID) error {
+	b := tx.Bucket(bProofs)
+	if b == nil {
+		return nil
+	}
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
+		keys = append(keys, clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ProofPoints implements roles.ProofTableStore.

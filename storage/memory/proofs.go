@@ -33,6 +33,9 @@ func (m *ServerStore) PutProofTable(ctx context.Context, id roles.BatchID, col i
 	if !ok {
 		return fmt.Errorf("vds: proof table of batch %s: %w", id.Short(), roles.ErrUnknownBatch)
 	}
+	if b.RevokedAt != 0 {
+		return &roles.RevokedError{Batch: id, Epoch: b.RevokedAt}
+	}
 	if err := roles.CheckProofTable(&b.Header.Header, col, len(prefix), len(values)); err != nil {
 		return err
 	}
@@ -41,6 +44,16 @@ func (m *ServerStore) PutProofTable(ctx context.Context, id roles.BatchID, col i
 	}
 	m.tables[tableKey{id, col}] = memTable{prefix, values}
 	return nil
+}
+
+// dropTables removes the tables of a batch (it is being revoked). The
+// caller holds m.mu for writing.
+func (m *ServerStore) dropTables(id roles.BatchID) {
+	for k := range m.tables {
+		if k.id == id {
+			delete(m.tables, k)
+		}
+	}
 }
 
 // ProofPoints implements roles.ProofTableStore.

@@ -140,6 +140,7 @@ func (m *ServerStore) apply(st *roles.SignedState, step roles.ChainStep) {
 		if r := st.State.Revoked; r != nil {
 			m.xs = append(m.xs, fr.Element(r.X))
 			m.revoked[r.Batch] = st.State.Epoch
+			m.dropTables(r.Batch)
 			if b, ok := m.batches[r.Batch]; ok {
 				b.RevokedAt = st.State.Epoch
 				k := slot{b.Header.Header.Stream, b.Header.Header.Seq}

@@ -22,8 +22,11 @@ import (
 // substring() on the server, and decodes them like the history (subgroup
 // not checked).
 
-// PutProofTable implements roles.ProofTableStore. Putting a table again
-// (another replica computed it too) replaces it with identical bytes.
+// PutProofTable implements roles.ProofTableStore in one SERIALIZABLE
+// transaction, so that a table is never stored for a batch that a
+// concurrent revocation (which drops its tables) revokes. Putting a table
+// again (another replica computed it too) replaces it with identical
+// bytes.
 func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, prefix []bls.G1Affine, values []fr.Element) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -32,22 +35,25 @@ func (s *Store) PutProofTable(ctx context.Context, id roles.BatchID, col int, pr
 	if err != nil {
 		return err
 	}
-	return s.view(ctx, func(ctx context.Context, q querier) error {
-		// Batches are never changed once stored, so this read and the
-		// write below need no common transaction.
+	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var nrows, ncols int64
-		err := q.QueryRow(ctx, `SELECT nrows, ncols FROM vds_batches WHERE id = $1`, id[:]).Scan(&nrows, &ncols)
+		var revoked *int64
+		err := tx.QueryRow(ctx, `SELECT b.nrows, b.ncols, r.epoch FROM vds_batches b
+			LEFT JOIN vds_revoked r ON r.id = b.id WHERE b.id = $1`, id[:]).Scan(&nrows, &ncols, &revoked)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: proof table of batch %s: %w", id.Short(), roles.ErrUnknownBatch)
 		}
 		if err != nil {
 			return err
 		}
+		if revoked != nil {
+			return &roles.RevokedError{Batch: id, Epoch: uint64(*revoked)}
+		}
 		h := roles.Header{Rows: uint32(nrows), Columns: make([]roles.ColumnInfo, ncols)}
 		if err := roles.CheckProofTable(&h, col, len(prefix), len(values)); err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO vds_proof_tables (id, col, tab) VALUES ($1, $2, $3)
+		_, err = tx.Exec(ctx, `INSERT INTO vds_proof_tables (id, col, tab) VALUES ($1, $2, $3)
 			ON CONFLICT (id, col) DO UPDATE SET tab = excluded.tab`, id[:], int32(col), val)
 		return err
 	})

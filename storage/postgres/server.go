@@ -56,8 +56,8 @@ func decodeState(e int64, v []byte) (*roles.SignedState, error) {
 
 // appendState applies st to the chain as roles.ServerStore.AppendState
 // does, deciding with roles.NextStep exactly as the other stores: on
-// StepAppend it also records f_E and x_E and the revocation, and frees the
-// revoked batch's live slot.
+// StepAppend it also records f_E and x_E and the revocation, frees the
+// revoked batch's live slot and drops its proof tables.
 func appendState(ctx context.Context, tx pgx.Tx, st *roles.SignedState) error {
 	latest, err := latestState(ctx, tx)
 	if err != nil {
@@ -109,6 +109,7 @@ func appendState(ctx context.Context, tx pgx.Tx, st *roles.SignedState) error {
 	if r := st.State.Revoked; r != nil {
 		b.Queue(`INSERT INTO vds_revoked (id, epoch) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch`, r.Batch[:], ea)
 		b.Queue(`DELETE FROM vds_live WHERE id = $1`, r.Batch[:])
+		b.Queue(`DELETE FROM vds_proof_tables WHERE id = $1`, r.Batch[:])
 	}
 	return tx.SendBatch(ctx, b).Close()
 }

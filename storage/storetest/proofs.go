@@ -19,6 +19,7 @@ var proofTests = []struct {
 }{
 	{"ProofTables", proofTables},
 	{"ProofTablesRefused", proofTablesRefused},
+	{"ProofTablesDroppedOnRevocation", proofTablesRevoked},
 	{"ProofTablesClosedAndCancelled", proofTablesClosed},
 }
 
@@ -96,6 +97,49 @@ func proofTables(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
 	cols, _, err = s.ProofTables(bg, other.ID)
 	require.NoError(t, err)
 	require.Empty(t, cols)
+}
+
+// proofTablesRevoked checks that a revocation drops the revoked batch's
+// tables (AppendState and UpdateBatch alike, atomically with the state)
+// and that no table can be put for a revoked batch afterwards; the tables
+// of other batches stay.
+func proofTablesRevoked(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
+	a := NewBatch(t, "s", 1, 0, 8, 2)
+	b := NewBatch(t, "s", 2, 0, 8, 2)
+	keep := NewBatch(t, "s", 3, 0, 8, 2)
+	put(t, ss, a, b, keep)
+	for _, id := range []roles.BatchID{a.ID, b.ID, keep.ID} {
+		for c := 0; c <= 2; c++ {
+			require.NoError(t, randomTable(t, 8, -1).put(bg, s, id, c))
+		}
+	}
+	sts := appendChain(t, ss, a.ID)
+	requireNoTables := func(id roles.BatchID, epoch uint64) {
+		t.Helper()
+		cols, size, err := s.ProofTables(bg, id)
+		require.NoError(t, err)
+		require.Empty(t, cols, "a revoked batch keeps no table")
+		require.Zero(t, size)
+		_, _, err = s.ProofPoints(bg, id, 0, []int{1})
+		require.ErrorIs(t, err, roles.ErrNotFound)
+		requireRevoked(t, randomTable(t, 8, -1).put(bg, s, id, 1), id, epoch)
+		cols, _, err = s.ProofTables(bg, id)
+		require.NoError(t, err)
+		require.Empty(t, cols, "a refused table is not stored")
+	}
+	requireNoTables(a.ID, 1)
+
+	// An update revokes the old batch: its tables go with it.
+	nb := NewBatch(t, "s", 2, 1, 8, 2)
+	require.NoError(t, ss.UpdateBatch(bg, NewState(t, sts[1], b.ID), nb))
+	requireNoTables(b.ID, 2)
+	require.NoError(t, randomTable(t, 8, -1).put(bg, s, nb.ID, 0), "the new version is live")
+
+	// The same revoking state again, or re-signed, changes nothing else.
+	require.NoError(t, ss.AppendState(bg, sts[1]))
+	cols, _, err := s.ProofTables(bg, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, []int{0, 1, 2}, cols, "the live batch keeps its tables")
 }
 
 func proofTablesRefused(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
