@@ -800,7 +800,7 @@ func testMTLS(t *testing.T, s *system) {
 	require.NoError(t, err)
 	foreign, err := devpki.Write(t.TempDir())
 	require.NoError(t, err)
-	foreignCert, err := transport.ClientTLS(ca, foreign.ClientCert, foreign.ClientKey)
+	foreignCert, err := transport.ClientTLS(ca, foreign.Certs["admin"], foreign.Keys["admin"])
 	require.NoError(t, err)
 	services := map[string]string{"owner": transport.ServiceOwner, "storage": transport.ServiceStorage, "verifier": transport.ServiceVerifier}
 	for role, svc := range services {

@@ -474,10 +474,10 @@ func (s *system) url(addr string) string {
 }
 
 // clientTLS returns the client TLS configuration of the deployment: its CA
-// and client certificate.
+// and the admin's certificate (the client of the owner's mutations).
 func (s *system) clientTLS(t testing.TB) *tls.Config {
 	t.Helper()
-	c, err := transport.ClientTLS(filepath.Join(s.tlsDir, "ca.pem"), filepath.Join(s.tlsDir, "client.pem"), filepath.Join(s.tlsDir, "client-key.pem"))
+	c, err := transport.ClientTLS(filepath.Join(s.tlsDir, "ca.pem"), filepath.Join(s.tlsDir, "admin.pem"), filepath.Join(s.tlsDir, "admin-key.pem"))
 	require.NoError(t, err)
 	return c
 }

@@ -156,13 +156,13 @@ func TestFinding1DefaultPolicy(t *testing.T) {
 
 	pki, err := devpki.Write(t.TempDir())
 	require.NoError(t, err)
-	stc, err := transport.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
+	stc, err := transport.ServerTLS(pki.Certs["owner"], pki.Keys["owner"], pki.CA)
 	require.NoError(t, err)
-	ctc, err := transport.ClientTLS(pki.CA, pki.ClientCert, pki.ClientKey)
+	ctc, err := transport.ClientTLS(pki.CA, pki.Certs["admin"], pki.Keys["admin"])
 	require.NoError(t, err)
 	mtls := transport.OwnerClient{T: trDial(t, "https://"+trServeHTTP(t, svc, transport.WithTLS(stc)), transport.WithTLS(ctc))}
 	_, err = mtls.CreateBatch(ctx, trBatch("m", 2))
-	require.NoError(t, err, "a verified client certificate is the owner's credential")
+	require.NoError(t, err, "a verified client certificate of the admin role is the owner's credential")
 
 	// TLS without a client certificate is not enough.
 	srvOnly := stc.Clone()

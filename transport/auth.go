@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,11 +43,25 @@ type Peer struct {
 	// CertSubject is the subject of the client certificate the TLS
 	// handshake verified against the server's client CAs ("" without one).
 	CertSubject string
+	// Role is the role that certificate names (RoleOf), taken from the
+	// verified chain only; "" without a verified certificate or when the
+	// certificate names no role, several, or an unknown one (RoleError
+	// says which).
+	Role Role
+	// MutualTLS reports whether the server verifies client certificates
+	// (its TLS configuration, given to the handler with WithTLS, asks for
+	// them): a caller without one is then refused the owner's pushes.
+	MutualTLS bool
 	// TokenPresented reports whether the caller sent a bearer token.
 	TokenPresented bool
 
-	token string
+	token   string
+	roleErr error
 }
+
+// RoleError returns why a verified client certificate has no Role (nil
+// with a role, or without a certificate).
+func (p *Peer) RoleError() error { return p.roleErr }
 
 // BearerToken returns the bearer token the caller sent, if any. Compare it
 // in constant time and never log it.
@@ -60,6 +76,9 @@ func (p *Peer) String() string {
 	if p.CertSubject != "" {
 		s += " cert=" + p.CertSubject
 	}
+	if p.Role != "" {
+		s += " role=" + string(p.Role)
+	}
 	if p.TokenPresented {
 		s += " token=presented"
 	}
@@ -69,15 +88,20 @@ func (p *Peer) String() string {
 // LogValue implements slog.LogValuer: the peer's fields without its token.
 func (p *Peer) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("transport", p.Transport), slog.String("addr", p.Addr),
-		slog.String("cert", p.CertSubject), slog.Bool("token_presented", p.TokenPresented))
+		slog.String("cert", p.CertSubject), slog.String("role", string(p.Role)), slog.Bool("token_presented", p.TokenPresented))
 }
 
-// httpPeer describes the caller of an HTTP request.
-func httpPeer(r *http.Request) *Peer {
+// httpPeer describes the caller of an HTTP request; srv is the TLS
+// configuration the handler was given (nil if none).
+func httpPeer(r *http.Request, srv *tls.Config) *Peer {
 	p := &Peer{Transport: PeerHTTP, Addr: r.RemoteAddr}
 	if r.TLS != nil {
 		p.Transport = PeerHTTPS
-		p.CertSubject = verifiedSubject(r.TLS)
+		p.MutualTLS = srv != nil && srv.ClientAuth >= tls.VerifyClientCertIfGiven
+		if leaf := verifiedLeaf(r.TLS); leaf != nil {
+			p.CertSubject = leaf.Subject.String()
+			p.Role, p.roleErr = RoleOf(leaf)
+		}
 	}
 	if a := r.Header.Get("Authorization"); a != "" {
 		scheme, tok, _ := strings.Cut(a, " ")
@@ -90,17 +114,17 @@ func httpPeer(r *http.Request) *Peer {
 	return p
 }
 
-// verifiedSubject returns the subject of a client certificate whose chain
-// the handshake verified, or "".
-func verifiedSubject(cs *tls.ConnectionState) string {
+// verifiedLeaf returns the client certificate whose chain the handshake
+// verified, or nil.
+func verifiedLeaf(cs *tls.ConnectionState) *x509.Certificate {
 	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
-		return ""
+		return nil
 	}
-	return cs.VerifiedChains[0][0].Subject.String()
+	return cs.VerifiedChains[0][0]
 }
 
 // Authorizer decides whether a peer may call a restricted method (see
-// Method.Restricted). It returns nil to allow the call, or an error
+// Method.Restricted and MethodAccess). It returns nil to allow the call, or an error
 // wrapping vds.ErrUnauthorized whose message says why — and never contains
 // a secret: servers log it.
 type Authorizer interface {
@@ -119,25 +143,59 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, p *Peer, service, method 
 // (default DefaultAuthorizer).
 func WithAuthorizer(a Authorizer) Option { return func(o *options) { o.auth = a } }
 
-// DefaultAuthorizer is the policy of servers given no WithAuthorizer: a
-// restricted method may be called in-process, over a Unix socket (whose
-// mode 0600 admits only the server's own user) and over HTTPS with a
-// client certificate that the handshake verified (mutual TLS); any other
-// call is refused with ErrUnauthorized.
+// DefaultAuthorizer is the policy of servers given no WithAuthorizer. It
+// applies the table of MethodAccess (SECURITY.md, "Roles"):
+//   - in-process callers are trusted, and so are Unix-socket callers
+//     (the socket's mode 0600 admits only the server's own user);
+//   - a caller with a client certificate that the handshake verified may
+//     call a method whose Access lists the certificate's Role; a
+//     certificate that names no role (a development PKI from before
+//     roles), several or an unknown one may call public methods only;
+//   - a caller without a verified certificate may call the owner's pushes
+//     (AccessOwner, owner-signed input) unless the server verifies client
+//     certificates (Peer.MutualTLS), and no AccessAdmin method (see
+//     TokenAuthorizer for the bearer token).
+//
+// Any other call is refused with ErrUnauthorized.
 var DefaultAuthorizer Authorizer = AuthorizerFunc(defaultAuthorize)
 
 func defaultAuthorize(_ context.Context, p *Peer, service, method string) error {
-	switch {
-	case p.Transport == PeerInProc, p.Transport == PeerUnix:
-		return nil
-	case p.CertSubject != "":
+	if p.Transport == PeerInProc || p.Transport == PeerUnix {
 		return nil
 	}
-	return fmt.Errorf("transport: %s/%s needs the owner's credentials (a client certificate or a bearer token): %w", service, method, errUnauthorized)
+	a := restrictedAccess(service, method)
+	if p.CertSubject != "" {
+		if p.roleErr != nil {
+			return fmt.Errorf("transport: %s/%s is for the %s role: %w", service, method, a, p.roleErr)
+		}
+		if p.Role == "" {
+			return fmt.Errorf("transport: %s/%s is for the %s role, and the client certificate names none: %w", service, method, a, errUnauthorized)
+		}
+		if slices.Contains(a.Roles(), p.Role) {
+			return nil
+		}
+		return fmt.Errorf("transport: %s/%s is for the %s role, not a certificate of the %s role: %w", service, method, a, p.Role, errUnauthorized)
+	}
+	if a == AccessOwner && !p.MutualTLS {
+		return nil
+	}
+	return fmt.Errorf("transport: %s/%s needs the %s's credentials (a client certificate of the %s role%s): %w", service, method, a, a, tokenHint(a), errUnauthorized)
 }
 
-// TokenAuthorizer admits callers of restricted methods that present the
-// bearer token held in a file, besides those DefaultAuthorizer admits.
+// tokenHint is how a refusal mentions the bearer token: only the admin
+// has one.
+func tokenHint(a Access) string {
+	if a == AccessAdmin {
+		return " or the bearer token"
+	}
+	return ""
+}
+
+// TokenAuthorizer admits callers of the admin's methods (AccessAdmin)
+// that present the bearer token held in a file, besides those
+// DefaultAuthorizer admits: the token is the admin's credential, whatever
+// certificate its holder presents. It admits nobody else to the owner's
+// pushes (AccessOwner): storage servers and verifiers have no token.
 // Tokens are compared in constant time, as SHA-256 digests of equal length.
 // The file is read again at most once a second, so a token rotates
 // without a restart: within a second of the new file being in place, the
@@ -182,12 +240,13 @@ func (a *TokenAuthorizer) reload(now time.Time) error {
 
 // Authorize implements Authorizer.
 func (a *TokenAuthorizer) Authorize(ctx context.Context, p *Peer, service, method string) error {
-	if defaultAuthorize(ctx, p, service, method) == nil {
-		return nil
+	derr := defaultAuthorize(ctx, p, service, method)
+	if derr == nil || restrictedAccess(service, method) != AccessAdmin {
+		return derr
 	}
 	tok, ok := p.BearerToken()
 	if !ok || tok == "" {
-		return fmt.Errorf("transport: %s/%s: no bearer token: %w", service, method, errUnauthorized)
+		return fmt.Errorf("transport: %s/%s: no bearer token (%w)", service, method, derr)
 	}
 	a.mu.Lock()
 	if now := time.Now(); now.Sub(a.checked) >= time.Second {

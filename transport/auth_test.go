@@ -46,7 +46,9 @@ func TestTokenAuthorizer(t *testing.T) {
 	}{
 		{transport.Peer{Transport: transport.PeerInProc}, true},
 		{transport.Peer{Transport: transport.PeerUnix}, true},
-		{transport.Peer{Transport: transport.PeerHTTPS, CertSubject: "CN=op"}, true},
+		{transport.Peer{Transport: transport.PeerHTTPS, CertSubject: "CN=op", Role: transport.RoleAdmin}, true},
+		{transport.Peer{Transport: transport.PeerHTTPS, CertSubject: "CN=op"}, false},
+		{transport.Peer{Transport: transport.PeerHTTPS, CertSubject: "CN=op", Role: transport.RoleOwner}, false},
 		{transport.Peer{Transport: transport.PeerHTTP, Addr: "127.0.0.1:1"}, false},
 		{transport.Peer{Transport: transport.PeerHTTPS, Addr: "127.0.0.1:1"}, false},
 	} {

@@ -44,15 +44,22 @@
 // any of its points or data is decoded), and no method re-initialises a
 // server.
 //
-// The owner's mutations are Restricted methods: a server asks its
-// [Authorizer] ([WithAuthorizer], default [DefaultAuthorizer]) before it
-// reads their requests. The default admits in-process calls, Unix-socket
-// peers (the socket's mode 0600 is the check) and mutual-TLS clients whose
-// certificate the handshake verified; [NewTokenAuthorizer] also admits a
-// bearer token held in a file, compared in constant time and re-read at
-// most once a second so that it rotates without a restart. Clients send it
-// with [WithBearerToken]. Refusals are vds.ErrUnauthorized (HTTP 401),
-// logged at WARN with the [Peer] — never with a token.
+// Every method has an [Access] level ([MethodAccess], the table of
+// SECURITY.md): public, the owner's pushes to storage servers and
+// verifiers ([AccessOwner]) or the owner's mutations ([AccessAdmin]). The
+// restricted ones are Restricted methods: a server asks its [Authorizer]
+// ([WithAuthorizer], default [DefaultAuthorizer]) before it reads their
+// requests. The default admits in-process calls and Unix-socket peers (the
+// socket's mode 0600 is the check) to everything, and a client whose
+// certificate the handshake verified to the methods of the [Role] its
+// certificate names ([RoleOf]: one URI SAN "vds:role:ROLE"); a certificate
+// without a role may call public methods only. Without mutual TLS the
+// owner's pushes stay open (their input is owner-signed);
+// [NewTokenAuthorizer] admits a bearer token held in a file to the admin's
+// methods, compared in constant time and re-read at most once a second so
+// that it rotates without a restart. Clients send it with
+// [WithBearerToken]. Refusals are vds.ErrUnauthorized (HTTP 401), logged
+// at WARN with the [Peer] — never with a token.
 //
 // # Limits
 //

@@ -182,7 +182,7 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 	if err != nil {
 		return fail(http.StatusNotFound, ToWire(err))
 	}
-	if err := o.authorize(r.Context(), httpPeer(r), service, m); err != nil {
+	if err := o.authorize(r.Context(), httpPeer(r, o.http.tls), service, m); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vds"`)
 		return fail(http.StatusUnauthorized, ToWire(err))
 	}

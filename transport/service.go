@@ -16,9 +16,11 @@ type Method struct {
 	// Idempotent methods may be retried after a transport failure: calling
 	// them twice has the effect of calling them once.
 	Idempotent bool
-	// Restricted methods may be called only by the operator of the service
-	// (the owner's mutations): a server asks its Authorizer (WithAuthorizer,
-	// default DefaultAuthorizer) before it reads the request.
+	// Restricted methods may be called only by the callers their Access
+	// admits (MethodAccess: the owner's mutations and pushes; a restricted
+	// method of another service is AccessAdmin): a server asks its
+	// Authorizer (WithAuthorizer, default DefaultAuthorizer) before it
+	// reads the request.
 	Restricted bool
 	// MaxRequestBytes caps the encoded request (0: only the server's
 	// WithMaxBody). A server refuses a larger body before reading it.

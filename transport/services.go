@@ -29,12 +29,6 @@ func kindCheck(q *roles.Query, method string, kinds ...roles.QueryKind) error {
 	return &roles.InputError{Field: "query", Reason: method + " does not answer " + q.Kind.String() + " queries"}
 }
 
-// restricted marks a method as callable only by the service's operator.
-func restricted(m *Method) *Method {
-	m.Restricted = true
-	return m
-}
-
 // storeBatchWire is the request of store_batch as the storage service
 // decodes it: the signed header first, the data only once the header's
 // signature holds, so that no one but the owner can make the server decode
@@ -151,8 +145,10 @@ func (d *batchDecoder) decode(hdr, data []byte, sh *roles.SignedHeader, bd *role
 // store_batch, add_revoked_item, update_batch, generate_dc_proof (point,
 // range and weighted queries), generate_da_proof (audits),
 // generate_time_proofs (time windows), get_header, list_batches, get_states
-// and latest_state. The mutating ones accept only owner-signed input; the
-// data of a batch is decoded only after its header's signature is checked.
+// and latest_state. The mutating ones accept only owner-signed input and
+// are restricted to the owner (AccessOwner: over mutual TLS, a client
+// certificate of RoleOwner); the data of a batch is decoded only after its
+// header's signature is checked.
 // Every method's request is limited to what it can carry for the server's
 // capacity and limits (RequestLimits).
 func StorageService(s *roles.StorageServer) *Service {
@@ -167,7 +163,7 @@ func StorageService(s *roles.StorageServer) *Service {
 		})
 	}
 	wide := max(s.Capacity(), s.Limits().MaxColumns)
-	return limitMethods(NewService(ServiceStorage,
+	return withAccess(limitMethods(NewService(ServiceStorage,
 		healthMethod(func(ctx context.Context) *Health {
 			h := &Health{Service: ServiceStorage, CRS: s.CRSDigest(), Owner: owner.ID()}
 			if st, err := s.LatestState(ctx); err == nil {
@@ -228,7 +224,7 @@ func StorageService(s *roles.StorageServer) *Service {
 		method("latest_state", true, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return s.LatestState(ctx)
 		}),
-	), s.Capacity(), s.Limits(), s.Limits().MaxColumns, map[string]int{"store_batch": wide, "update_batch": wide})
+	), s.Capacity(), s.Limits(), s.Limits().MaxColumns, map[string]int{"store_batch": wide, "update_batch": wide}))
 }
 
 // OwnerService serves a data owner's methods (SPEC §8): health, get_crs (the
@@ -236,16 +232,16 @@ func StorageService(s *roles.StorageServer) *Service {
 // state), get_states, create_batch, revoke_batch, update_batch and refresh.
 // crsFile is the CRS file the owner uses.
 //
-// create_batch, revoke_batch, update_batch and refresh are Restricted: a
-// server calls its Authorizer before it reads their requests (by default,
-// only in-process, Unix-socket and mutual-TLS callers may call them; see
-// TokenAuthorizer for bearer tokens). The reads are public: verifiers poll
-// get_global_pk and get_states.
+// create_batch, revoke_batch, update_batch, refresh and check_update are
+// Restricted (AccessAdmin): a server calls its Authorizer before it reads
+// their requests (by default, only in-process, Unix-socket callers and a
+// client certificate of RoleAdmin; see TokenAuthorizer for bearer tokens).
+// The reads are public: verifiers poll get_global_pk and get_states.
 func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 	keys := o.Keys()
 	n, lim := o.CRS().N(), o.Limits()
 	wide := max(n, lim.MaxColumns)
-	return limitMethods(NewService(ServiceOwner,
+	return withAccess(limitMethods(NewService(ServiceOwner,
 		healthMethod(func(ctx context.Context) *Health {
 			h := &Health{Service: ServiceOwner, CRS: o.CRSDigest(), Owner: keys.ID()}
 			if st, err := o.LatestState(ctx); err == nil {
@@ -263,7 +259,7 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			l, err := o.States(ctx, r.From, r.To)
 			return &StateList{States: l}, err
 		}),
-		restricted(method("create_batch", false, func(ctx context.Context, b *NewBatch) (*CreateResult, error) {
+		method("create_batch", false, func(ctx context.Context, b *NewBatch) (*CreateResult, error) {
 			r, err := o.Ingest(ctx, b.batch())
 			if r == nil {
 				return nil, err
@@ -272,34 +268,35 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			// storage server comes back as an error (the client is told
 			// that re-running is safe).
 			return &CreateResult{Header: *r.Header, Existing: r.Existing}, err
-		})),
-		restricted(method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
+		}),
+		method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
 			return o.Revoke(ctx, r.Batch)
-		})),
-		restricted(method("update_batch", false, func(ctx context.Context, r *UpdateRequest) (*UpdateResult, error) {
+		}),
+		method("update_batch", false, func(ctx context.Context, r *UpdateRequest) (*UpdateResult, error) {
 			h, st, err := o.Update(ctx, r.Batch, r.New.batch())
 			if err != nil {
 				return nil, err
 			}
 			return &UpdateResult{Header: *h, State: *st}, nil
-		})),
-		restricted(method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+		}),
+		method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return o.Refresh(ctx)
-		})),
-		restricted(method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
+		}),
+		method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
 			p, err := o.CheckUpdate(ctx, r.Batch, r.New.batch())
 			if err != nil {
 				return nil, err
 			}
 			return &UpdatePlan{Stream: p.Stream, Seq: p.Seq, OldBatch: p.OldBatch, OldVersion: p.OldVersion, NewVersion: p.NewVersion,
 				OldT0: p.OldT0, OldT1: p.OldT1, NewT0: p.NewT0, NewT1: p.NewT1, OldRows: p.OldRows, NewRows: p.NewRows, Columns: p.Columns}, nil
-		})),
-	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide, "check_update": wide})
+		}),
+	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide, "check_update": wide}))
 }
 
 // VerifierService serves a verifier's methods (SPEC §8): health,
 // verify_dc_query, verify_da_audit, verify_time_proofs, verify_stream,
-// verify_many and update_global_pk. A verify request carries no array longer than
+// verify_many and update_global_pk (restricted to the owner, AccessOwner,
+// as the storage server's pushes). A verify request carries no array longer than
 // Limits.MaxColumns: a header with more commitments, or an answer with more
 // values, is refused before any point in it is decoded.
 func VerifierService(v *roles.Verifier) *Service {
@@ -316,7 +313,7 @@ func VerifierService(v *roles.Verifier) *Service {
 			return toVerifyResult(res), nil
 		})
 	}
-	return limitMethods(NewService(ServiceVerifier,
+	return withAccess(limitMethods(NewService(ServiceVerifier,
 		healthMethod(func(context.Context) *Health {
 			h := &Health{Service: ServiceVerifier}
 			if st := v.State(); st != nil {
@@ -367,7 +364,7 @@ func VerifierService(v *roles.Verifier) *Service {
 			}
 			return &Empty{}, err
 		}),
-	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2, "verify_many": roles.MaxVerifyMany})
+	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2, "verify_many": roles.MaxVerifyMany}))
 }
 
 // verifyStreamWire is the request of verify_stream as the verifier service

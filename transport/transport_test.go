@@ -211,7 +211,7 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	srv, err := roles.NewStorageServer(testCRS(t), mustOwner(t).Keys(), memory.NewServerStore())
 	require.NoError(t, err)
-	stc, err := transport.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
+	stc, err := transport.ServerTLS(pki.Certs["storage"], pki.Keys["storage"], pki.CA)
 	require.NoError(t, err)
 	ls, err := transport.ListenHTTP("127.0.0.1:0", transport.NewHTTPHandler([]*transport.Service{transport.StorageService(srv)}), transport.WithTLS(stc))
 	require.NoError(t, err)
@@ -221,7 +221,7 @@ func TestMutualTLS(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	url := "https://" + ls.Addr()
 
-	withCert, err := transport.ClientTLS(pki.CA, pki.ClientCert, pki.ClientKey)
+	withCert, err := transport.ClientTLS(pki.CA, pki.Certs["verifier"], pki.Keys["verifier"])
 	require.NoError(t, err)
 	good, err := transport.NewHTTPClient(url, transport.WithTLS(withCert))
 	require.NoError(t, err)

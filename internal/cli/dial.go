@@ -59,7 +59,8 @@ func (c *common) tlsOpts(u string) ([]transport.Option, error) {
 	if c.tlsDir == "" {
 		return nil, fmt.Errorf("%s needs -tls-dir", u)
 	}
-	t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), filepath.Join(c.tlsDir, "client.pem"), filepath.Join(c.tlsDir, "client-key.pem"))
+	cert, key := c.tlsIdentity(false)
+	t, err := transport.ClientTLS(filepath.Join(c.tlsDir, "ca.pem"), cert, key)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +114,12 @@ func (c *common) firstStorage() string {
 	return c.storage
 }
 
-// serverTLS returns the server TLS configuration (mutual TLS) or nil.
+// serverTLS returns the server TLS configuration (mutual TLS, with the
+// certificate of the server's role) or nil.
 func (c *common) serverTLS() (*tls.Config, error) {
 	if c.tlsDir == "" {
 		return nil, nil
 	}
-	return transport.ServerTLS(filepath.Join(c.tlsDir, "server.pem"), filepath.Join(c.tlsDir, "server-key.pem"), filepath.Join(c.tlsDir, "ca.pem"))
+	cert, key := c.tlsIdentity(true)
+	return transport.ServerTLS(cert, key, filepath.Join(c.tlsDir, "ca.pem"))
 }

@@ -46,9 +46,12 @@ func (r serverRole) defaultAddr() string {
 // common holds the flags every subcommand but crs and health shares: the
 // data directory, the servers' addresses, TLS, the owner's token, logs.
 type common struct {
-	fs       *flag.FlagSet
-	dir      string
-	tlsDir   string
+	fs     *flag.FlagSet
+	dir    string
+	tlsDir string
+	// tlsRole is the role whose certificate of -tls-dir the command
+	// presents: a server's own, "" (admin) for the other commands.
+	tlsRole  string
 	owner    string
 	storage  string
 	verifier string
@@ -67,7 +70,7 @@ type common struct {
 func newCommon(name string) *common {
 	c := &common{fs: flag.NewFlagSet("vds "+name, flag.ContinueOnError)}
 	c.fs.StringVar(&c.dir, "dir", env("VDS_DIR", "vds-data"), "data directory (env VDS_DIR)")
-	c.fs.StringVar(&c.tlsDir, "tls-dir", env("VDS_TLS_DIR", ""), "TLS directory from `vds setup -tls`: servers use TLS with client certificates (mTLS), clients present theirs (env VDS_TLS_DIR)")
+	c.fs.StringVar(&c.tlsDir, "tls-dir", env("VDS_TLS_DIR", ""), "TLS directory from `vds setup -tls`: servers use TLS with client certificates (mTLS) and their role's certificate (ROLE.pem), other commands present admin.pem (env VDS_TLS_DIR)")
 	c.fs.StringVar(&c.owner, "owner", ownerRole.defaultAddr(), "owner address (env DO_HOST, DO_PORT)")
 	c.fs.StringVar(&c.storage, "storage", env("VDS_STORAGE", storageRole.defaultAddr()), "storage server address, or a comma-separated list of replicas sharing one database: calls fail over to the next when one is unreachable (env VDS_STORAGE, or SS_HOST, SS_PORT)")
 	c.fs.StringVar(&c.verifier, "verifier", verifierRole.defaultAddr(), "verifier address (env VERIFIER_HOST, VERIFIER_PORT)")

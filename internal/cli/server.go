@@ -26,6 +26,7 @@ type server struct {
 // PREFIX_METRICS). The caller adds its own, then calls parse.
 func newServer(r serverRole) *server {
 	s := &server{common: newCommon(r.name + " serve"), role: r}
+	s.tlsRole = r.name
 	s.listen = s.fs.String("listen", r.defaultAddr(), "address to serve on: host:port or unix:///path")
 	s.metrics = s.fs.String("metrics", env(r.env+"_METRICS", ""), "serve Prometheus metrics (/metrics), /healthz and /readyz on this separate address, host:port, plain HTTP (env "+r.env+"_METRICS; default off)")
 	return s

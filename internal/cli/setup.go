@@ -22,7 +22,7 @@ import (
 func RunSetup(ctx context.Context, args []string) error {
 	c := newCommon("setup")
 	n := capacityFlag(c.fs)
-	withTLS := c.fs.Bool("tls", false, "also write a development CA with server and client certificates into DIR/tls")
+	withTLS := c.fs.Bool("tls", false, "also write a development CA and one certificate per role (owner, storage, verifier, admin) into DIR/tls")
 	force := c.fs.Bool("force", false, "replace an existing set-up")
 	quiet := quietFlag(c.fs)
 	crsPath := c.fs.String("crs", "", "use the final CRS of this ceremony transcript (vds crs) instead of generating one; it is verified first")
@@ -168,11 +168,16 @@ func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, 
 	}
 	fmt.Fprintf(progress, "owner token: %s (mode 0600; clients of the owner's mutations present it, vds token rotate replaces it)\n", filepath.Join(dir, ownerTokenFile))
 	if withTLS {
+		// The shared certificates of a PKI from before roles go: the new
+		// CA did not sign them.
+		for _, p := range []string{"server.pem", "server-key.pem", "client.pem", "client-key.pem"} {
+			_ = os.Remove(filepath.Join(dir, tlsSubdir, p))
+		}
 		f, err := devpki.Write(filepath.Join(dir, tlsSubdir))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(progress, "TLS: CA %s, server and client certificates in %s\n", f.CA, filepath.Dir(f.CA))
+		fmt.Fprintf(progress, "TLS: CA %s, one certificate per role (owner, storage, verifier, admin) in %s\n", f.CA, filepath.Dir(f.CA))
 	}
 	return nil
 }
