@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"sync"
 	"time"
@@ -66,9 +67,22 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Listen binds addr ("127.0.0.1:9102"; port 0 picks one) for h, usually
 // Metrics.Handler; serve it with Serve. It speaks plain HTTP: bind it to
-// an address only the scraper reaches.
+// an address only the scraper reaches, or use ListenTLS.
 func Listen(addr string, h http.Handler) (*transport.HTTPServer, error) {
-	return transport.ListenHTTP(addr, h,
+	return ListenTLS(addr, h, nil)
+}
+
+// ListenTLS is Listen over TLS with c (nil: plain HTTP), for instance
+// transport.ServerTLS's configuration: with a client CA, scrapers must
+// present a certificate it signed (mutual TLS); the metrics, /healthz and
+// /readyz are then served to nobody else.
+func ListenTLS(addr string, h http.Handler, c *tls.Config) (*transport.HTTPServer, error) {
+	opts := []transport.Option{
 		transport.WithServerTimeouts(10*time.Second, 30*time.Second, 2*time.Minute),
-		transport.WithShutdownGrace(5*time.Second))
+		transport.WithShutdownGrace(5 * time.Second),
+	}
+	if c != nil {
+		opts = append(opts, transport.WithTLS(c))
+	}
+	return transport.ListenHTTP(addr, h, opts...)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/vdsproject/vds/metrics"
@@ -12,15 +13,17 @@ import (
 // monitor is a server's metrics when -metrics names an address; a nil
 // *monitor (no -metrics) changes nothing.
 type monitor struct {
-	m    *metrics.Metrics
-	addr string
+	m      *metrics.Metrics
+	addr   string
+	tls    *tls.Config // -metrics-tls; nil: plain HTTP
+	scheme string      // for the log
 }
 
 func newMonitor(role, addr string) *monitor {
 	if addr == "" {
 		return nil
 	}
-	return &monitor{m: metrics.New(role), addr: addr}
+	return &monitor{m: metrics.New(role), addr: addr, scheme: "http"}
 }
 
 // wrap times the calls of a storage server's store.
@@ -54,11 +57,11 @@ func (mo *monitor) start(ctx context.Context, log *slog.Logger, ready transport.
 		return nil
 	}
 	mo.m.WatchState(state)
-	srv, err := metrics.Listen(mo.addr, mo.m.Handler(ready))
+	srv, err := metrics.ListenTLS(mo.addr, mo.m.Handler(ready), mo.tls)
 	if err != nil {
 		return err
 	}
-	log.Info("metrics listening", "addr", srv.Addr(), "paths", "/metrics /healthz /readyz")
+	log.Info("metrics listening", "addr", srv.Addr(), "scheme", mo.scheme, "paths", "/metrics /healthz /readyz")
 	go func() {
 		if err := srv.Serve(ctx); err != nil {
 			log.Error("metrics server stopped", "err", err)

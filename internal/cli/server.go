@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/vdsproject/vds/metrics"
@@ -17,8 +18,10 @@ type server struct {
 	role    serverRole
 	listen  *string
 	metrics *string
-	log     *slog.Logger
-	mon     *monitor // nil without -metrics
+	// metricsTLS is -metrics-tls: none, tls or mtls.
+	metricsTLS *string
+	log        *slog.Logger
+	mon        *monitor // nil without -metrics
 }
 
 // newServer declares the flags of `vds <role> serve`: the common ones,
@@ -28,7 +31,8 @@ func newServer(r serverRole) *server {
 	s := &server{common: newCommon(r.name + " serve"), role: r}
 	s.tlsRole = r.name
 	s.listen = s.fs.String("listen", r.defaultAddr(), "address to serve on: host:port or unix:///path")
-	s.metrics = s.fs.String("metrics", env(r.env+"_METRICS", ""), "serve Prometheus metrics (/metrics), /healthz and /readyz on this separate address, host:port, plain HTTP (env "+r.env+"_METRICS; default off)")
+	s.metrics = s.fs.String("metrics", env(r.env+"_METRICS", ""), "serve Prometheus metrics (/metrics), /healthz and /readyz on this separate address, host:port, plain HTTP unless -metrics-tls (env "+r.env+"_METRICS; default off)")
+	s.metricsTLS = s.fs.String("metrics-tls", env(r.env+"_METRICS_TLS", "none"), "the metrics listener's TLS: none (plain HTTP), tls (HTTPS with the server's certificate of -tls-dir) or mtls (HTTPS, and scrapers must present a certificate of -tls-dir's CA) (env "+r.env+"_METRICS_TLS)")
 	return s
 }
 
@@ -45,6 +49,38 @@ func (s *server) parse(args []string) error {
 	}
 	s.log = s.logger(n)
 	s.mon = newMonitor(n, *s.metrics)
+	return s.metricsTLSConfig()
+}
+
+// metricsTLSConfig sets the metrics listener's TLS from -metrics-tls.
+func (s *server) metricsTLSConfig() error {
+	mode := *s.metricsTLS
+	switch mode {
+	case "none":
+		return nil
+	case "tls", "mtls":
+	default:
+		return usageErrorf("-metrics-tls %q: want none, tls or mtls", mode)
+	}
+	if s.tlsDir == "" {
+		return usageErrorf("-metrics-tls %s needs -tls-dir", mode)
+	}
+	if s.mon == nil {
+		return nil
+	}
+	cert, key := s.tlsIdentity(true)
+	ca := ""
+	if mode == "mtls" {
+		ca = filepath.Join(s.tlsDir, "ca.pem")
+	}
+	c, err := transport.ServerTLS(cert, key, ca)
+	if err != nil {
+		return err
+	}
+	s.mon.tls, s.mon.scheme = c, "https"
+	if mode == "mtls" {
+		s.mon.scheme = "https (mutual TLS)"
+	}
 	return nil
 }
 
