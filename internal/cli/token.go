@@ -104,7 +104,7 @@ func (c *common) ownerAuthorizer(addr string, insecure bool) (transport.Authoriz
 		}
 		how := "bearer token from " + p
 		if c.tlsDir != "" {
-			how += " or client certificate"
+			how += " or the admin's client certificate"
 		}
 		return a, how, nil
 	case !errors.Is(err, fs.ErrNotExist):
@@ -112,7 +112,7 @@ func (c *common) ownerAuthorizer(addr string, insecure bool) (transport.Authoriz
 	case c.tokenFile != "":
 		return nil, "", fmt.Errorf("token file %s: %w", p, err)
 	case c.tlsDir != "":
-		return transport.DefaultAuthorizer, "client certificate (mutual TLS)", nil
+		return transport.DefaultAuthorizer, "the admin's client certificate (mutual TLS)", nil
 	case insecure:
 		return transport.AuthorizerFunc(func(context.Context, *transport.Peer, string, string) error { return nil }), "NONE (-insecure)", nil
 	}
