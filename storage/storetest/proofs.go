@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"maps"
+	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -20,6 +23,7 @@ var proofTests = []struct {
 	{"ProofTables", proofTables},
 	{"ProofTablesRefused", proofTablesRefused},
 	{"ProofTablesDroppedOnRevocation", proofTablesRevoked},
+	{"ProofTablesRevocationProperty", proofTablesRevokedProperty},
 	{"ProofTablesClosedAndCancelled", proofTablesClosed},
 }
 
@@ -140,6 +144,55 @@ func proofTablesRevoked(t *testing.T, s roles.ProofTableStore, ss roles.ServerSt
 	cols, _, err := s.ProofTables(bg, keep.ID)
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 1, 2}, cols, "the live batch keeps its tables")
+}
+
+// proofTablesRevokedProperty runs a random sequence of table writes and
+// revocations against a model: after every step, a live batch has exactly
+// the tables put for it, and a revoked one has none and takes none.
+func proofTablesRevokedProperty(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
+	seed := mrand.Uint64()
+	t.Logf("seed %d", seed)
+	rnd := mrand.New(mrand.NewPCG(seed, 16))
+	const nb, rows, cols = 4, 4, 1
+	batches := make([]*roles.StoredBatch, nb)
+	for i := range batches {
+		batches[i] = NewBatch(t, "p", uint64(i+1), 0, rows, cols)
+		put(t, ss, batches[i])
+	}
+	st := NewState(t, nil, roles.BatchID{})
+	require.NoError(t, ss.AppendState(bg, st))
+	have := make([]map[int]bool, nb) // the model: the tables of each live batch
+	revoked := make([]uint64, nb)
+	for i := range have {
+		have[i] = map[int]bool{}
+	}
+	for step := range 24 {
+		i := rnd.IntN(nb)
+		if rnd.IntN(4) == 0 && revoked[i] == 0 {
+			st = NewState(t, st, batches[i].ID)
+			require.NoError(t, ss.AppendState(bg, st))
+			revoked[i], have[i] = st.State.Epoch, map[int]bool{}
+		} else {
+			c := rnd.IntN(cols + 1)
+			err := randomTable(t, rows, -1).put(bg, s, batches[i].ID, c)
+			if revoked[i] != 0 {
+				requireRevoked(t, err, batches[i].ID, revoked[i])
+			} else {
+				require.NoError(t, err)
+				have[i][c] = true
+			}
+		}
+		for k, b := range batches {
+			got, _, err := s.ProofTables(bg, b.ID)
+			require.NoError(t, err)
+			want := slices.Sorted(maps.Keys(have[k]))
+			if len(want) == 0 {
+				require.Empty(t, got, "step %d batch %d", step, k)
+			} else {
+				require.Equal(t, want, got, "step %d batch %d", step, k)
+			}
+		}
+	}
 }
 
 func proofTablesRefused(t *testing.T, s roles.ProofTableStore, ss roles.ServerStore) {
