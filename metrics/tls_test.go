@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/internal/devpki"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/transport"
 )
@@ -20,11 +20,7 @@ func serveMetrics(t *testing.T, c *tls.Config) string {
 	t.Helper()
 	srv, err := metrics.ListenTLS("127.0.0.1:0", metrics.New("storage").Handler(nil), c)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	return srv.Addr()
+	return testkit.Serve(t, srv)
 }
 
 // fetchMetrics fetches /metrics with client c and returns the status, or the error.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vdsproject/vds/internal/devpki"
 	"github.com/vdsproject/vds/internal/errs"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/transport"
@@ -342,11 +343,7 @@ func serveMatrix(t *testing.T, w *matrixWorld, n *atomic.Int64, opts ...transpor
 	opts = append(opts, transport.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	ls, err := transport.ListenHTTP("127.0.0.1:0", countRequests(transport.NewHTTPHandler(w.svcs, opts...), n), opts...)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ls.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	return ls.Addr()
+	return testkit.Serve(t, ls)
 }
 
 // TestRoleMatrix checks every method of the owner, storage and verifier

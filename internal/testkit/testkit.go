@@ -3,6 +3,7 @@
 package testkit
 
 import (
+	"context"
 	"crypto/rand"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/vdsproject/vds/codec"
 	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/roles"
+	"github.com/vdsproject/vds/transport"
 )
 
 type crsEntry struct {
@@ -71,4 +73,15 @@ func FreeAddr(tb testing.TB) string {
 	a := ln.Addr().String()
 	require.NoError(tb, ln.Close())
 	return a
+}
+
+// Serve serves srv until the test ends, then checks that it shut down
+// cleanly, and returns its address.
+func Serve(tb testing.TB, srv *transport.HTTPServer) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	tb.Cleanup(func() { cancel(); require.NoError(tb, <-done) })
+	return srv.Addr()
 }
