@@ -297,6 +297,8 @@ func runMatrix(t *testing.T, w *matrixWorld, base string, ids []identity, allowe
 		clients[id.name] = c
 	}
 	readOnly := map[string]bool{"owner/check_update": true}
+	var nAllowed, nRefused int
+	defer func() { t.Logf("%d calls: %d allowed, %d refused", nAllowed+nRefused, nAllowed, nRefused) }()
 	for _, svc := range w.svcs {
 		for _, name := range svc.Methods() {
 			key := svc.Name + "/" + name
@@ -309,6 +311,7 @@ func runMatrix(t *testing.T, w *matrixWorld, base string, ids []identity, allowe
 					no = append(no, id)
 				}
 			}
+			nAllowed, nRefused = nAllowed+len(yes), nRefused+len(no)
 			for _, id := range no {
 				before := w.snapshot(t)
 				err := clients[id.name].Call(ctx, svc.Name, name, w.request(svc, name), new(cbor.RawMessage))
@@ -364,11 +367,14 @@ func TestRoleMatrix(t *testing.T) {
 	// Without a certificate of the deployment's CA, the handshake fails:
 	// no request reaches the handler, nothing changes.
 	ctx := context.Background()
+	calls := 0
+	defer func() { t.Logf("%d calls refused at the handshake", calls) }()
 	for _, id := range p.alien {
 		c, err := transport.NewHTTPClient("https://"+addr, transport.WithTLS(id.tls), transport.WithRetries(0, 0))
 		require.NoError(t, err)
 		for _, svc := range w.svcs {
 			for _, name := range svc.Methods() {
+				calls++
 				before, seen := w.snapshot(t), n.Load()
 				err := c.Call(ctx, svc.Name, name, w.request(svc, name), new(cbor.RawMessage))
 				require.ErrorIs(t, err, errs.ErrUnavailable, "%s/%s as %s", svc.Name, name, id.name)
