@@ -18,7 +18,7 @@ func schemes(t testing.TB, n int) []Scheme {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []Scheme{VDS{CRS: crs}, Merkle{}, Ed25519{}}
+	return []Scheme{VDS{CRS: crs}, VDS{CRS: crs, Precompute: true}, Merkle{}, Ed25519{}}
 }
 
 func sameSums(t *testing.T, got, want []*big.Int) {
@@ -48,6 +48,19 @@ func TestHonestAndOmitted(t *testing.T) {
 				sys, err := sc.Build(ctx, d)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if v, ok := sys.(*vdsSystem); ok {
+					list, err := v.l.Server.ListBatches(ctx, "compare")
+					if err != nil || len(list) != 1 {
+						t.Fatalf("list: %v, %d batches", err, len(list))
+					}
+					want := uint32(0)
+					if v.precompute {
+						want = uint32(cols + 1) // the columns and the timestamps
+					}
+					if list[0].ProofColumns != want {
+						t.Fatalf("%d proof tables, want %d", list[0].ProofColumns, want)
+					}
 				}
 				check := func(nq Named) {
 					t.Helper()

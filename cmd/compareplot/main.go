@@ -119,7 +119,7 @@ func parse(r io.Reader) ([]result, error) {
 }
 
 // schemes in table order.
-var schemes = []string{"vds", "merkle", "ed25519"}
+var schemes = []string{"vds", "vds-precomputed", "merkle", "ed25519"}
 
 // queries in table order; the first four are plotted against their rows.
 var queries = []string{"point", "range-1pct", "range-10pct", "range-100pct", "window-10pct", "revoked"}
