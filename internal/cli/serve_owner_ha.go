@@ -320,4 +320,3 @@ func leadLoop(ctx context.Context, log *slog.Logger, pg *postgres.Store, cfg haC
 		end()
 	}
 }
-
