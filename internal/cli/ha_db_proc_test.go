@@ -62,6 +62,22 @@ func patroniDB(t *testing.T) string {
 	}
 	require.NoError(t, sqlExec("CREATE DATABASE "+name))
 	t.Cleanup(func() { _ = sqlExec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	// A standby replays the creation a little later, and a client that
+	// meets "database does not exist" on the first host does not try the
+	// next: wait until every node has it.
+	for _, port := range strings.Split(os.Getenv("VDS_PATRONI_PG"), ",") {
+		one := "postgres://postgres@127.0.0.1:" + port + "/" + name + "?sslmode=disable"
+		require.Eventually(t, func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			c, err := pgx.Connect(ctx, one)
+			if err != nil {
+				return false
+			}
+			_ = c.Close(ctx)
+			return true
+		}, 30*time.Second, 50*time.Millisecond, "database %s on 127.0.0.1:%s", name, port)
+	}
 	return strings.Replace(admin, "/postgres?", "/"+name+"?", 1)
 }
 
@@ -133,13 +149,20 @@ func (n patroniNode) restart(t *testing.T) {
 }
 
 // TestPatroniFailover: two storage replicas share a database on the
-// Patroni cluster (multi-host DSN, target_session_attrs=read-write). Under
+// Patroni cluster, two owners (-lease) another, all on multi-host DSNs
+// (target_session_attrs=read-write); clients are given every address. Under
 // 32 clients of verified queries and a writer (creates and revokes through
-// the owner), the primary is SIGKILLed (Patroni and PostgreSQL): Patroni
-// promotes the synchronous standby, the replicas reconnect by themselves,
-// and every write acknowledged before, during and after is there
-// afterwards. It logs the failed calls and the longest time writes and
-// reads were refused.
+// the owners):
+//   - the PostgreSQL primary is SIGKILLed (Patroni and PostgreSQL): Patroni
+//     promotes the synchronous standby, the stores reconnect by themselves;
+//   - then the leading owner is SIGKILLed: the standby leads within the
+//     lease plus one second.
+//
+// Every write acknowledged before, during and after is there afterwards
+// (through each replica), the storage chain has one state per epoch, each
+// linked to the one before, and the verifier's epoch never goes back. It
+// logs, per phase, the failed calls and the longest time writes and reads
+// were refused.
 func TestPatroniFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
@@ -162,20 +185,30 @@ func TestPatroniFailover(t *testing.T) {
 	dir := t.TempDir()
 	sock := func(name string) string { return "unix://" + filepath.Join(dir, name+".sock") }
 	storages := sock("s1") + "," + sock("s2")
-	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{"-owner", sock("o"), "-verifier", sock("v"), "-storage", storages}}
+	owners := sock("oa") + "," + sock("ob")
+	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{"-owner", owners, "-verifier", sock("v"), "-storage", storages}}
 	c.ok("setup", "-n", "64", "-q")
 	for _, s := range []string{"s1", "s2"} {
 		testproc.Start(t, bin, "storage", "serve", "-dir", dir, "-listen", sock(s), "-store", dsn, "-precompute=false")
 		waitUp(t, sock(s), transport.ServiceStorage)
 	}
-	testproc.Start(t, bin, "verifier", "serve", "-dir", dir, "-owner", sock("o"), "-storage", storages, "-listen", sock("v"))
+	testproc.Start(t, bin, "verifier", "serve", "-dir", dir, "-owner", owners, "-storage", storages, "-listen", sock("v"))
 	waitUp(t, sock("v"), transport.ServiceVerifier)
-	testproc.Start(t, bin, "owner", "serve", "-dir", dir, "-storage", storages, "-verifier", sock("v"), "-listen", sock("o"))
-	waitUp(t, sock("o"), transport.ServiceOwner)
+	ownerDSN := patroniDB(t)
+	ownerProcs := map[string]*testproc.Proc{}
+	for _, o := range []string{"oa", "ob"} {
+		ownerProcs[o] = testproc.Start(t, bin, "owner", "serve", "-dir", dir, "-storage", storages, "-verifier", sock("v"), "-listen", sock(o),
+			"-store", ownerDSN, "-lease", haLease.String(), "-lease-renew", "500ms", "-heartbeat", "1s")
+		if o == "oa" {
+			waitLeads(t, sock(o), 30*time.Second)
+		}
+	}
+	waitUp(t, sock("ob"), transport.ServiceOwner)
 
 	ctx := context.Background()
 	crs, keys := testkit.LoadPublic(t, dir)
-	ot, err := transport.Dial(sock("o"), transport.WithRetries(0, 0), transport.WithTimeout(20*time.Second))
+	ot, err := transport.DialFailover(transport.SplitAddrs(owners), transport.WithRetries(12, 200*time.Millisecond),
+		transport.WithMaxBackoff(time.Second), transport.WithDownFor(time.Second), transport.WithTimeout(20*time.Second))
 	require.NoError(t, err)
 	defer ot.Close()
 	owner := transport.OwnerClient{T: ot}
@@ -288,6 +321,7 @@ func TestPatroniFailover(t *testing.T) {
 		ok()
 		acked[len(acked)-1].revoked = true
 	}
+	epochs := watchEpochs(t, sock("v"))
 	i := 0
 	phase := func(d time.Duration, until func() bool) {
 		end := time.Now().Add(d)
@@ -327,13 +361,39 @@ func TestPatroniFailover(t *testing.T) {
 		return recovered
 	})
 	phase(3*time.Second, nil)
-	stop.Store(true)
-	wg.Wait()
-
 	require.True(t, other.primary(), "Patroni promoted the standby")
-	t.Logf("primary %s SIGKILLed; %s promoted %s later; writer: %d calls acknowledged, %d failed, longest time without an acknowledged write %s; readers (32): %d verified answers, %d failed calls, longest gap between verified answers %s",
+	gapMu.Lock()
+	t.Logf("DB: primary %s SIGKILLed; %s promoted %s later; writer: %d calls acknowledged, %d failed, longest time without an acknowledged write %s; readers (32): %d verified answers, %d failed calls, longest gap between verified answers %s",
 		prim.name, other.name, promotedAt.Sub(killedAt).Round(time.Millisecond), wOK, wFailed, longestRefusal.Round(time.Millisecond),
 		verified.Load(), failed.Load(), readGap.Round(time.Millisecond))
+	readGap = 0
+	gapMu.Unlock()
+	verified.Store(0)
+	failed.Store(0)
+	wOK, wFailed, longestRefusal, recovered = 0, 0, 0, false
+
+	// The same with the leading owner SIGKILLed.
+	leader, standby := "oa", "ob"
+	if !leads(sock(leader)) {
+		leader, standby = standby, leader
+	}
+	require.True(t, leads(sock(leader)), "an owner leads")
+	killedAt = time.Now()
+	ownerProcs[leader].Kill()
+	promotedAt = waitLeads(t, sock(standby), haLease+time.Second)
+	phase(time.Second, func() bool { return recovered })
+	phase(3*time.Second, nil)
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("owner: leader %s SIGKILLed; %s led %s later (lease %s); writer: %d calls acknowledged, %d failed, longest time without an acknowledged write %s; readers (32): %d verified answers, %d failed calls, longest gap between verified answers %s",
+		leader, standby, promotedAt.Sub(killedAt).Round(time.Millisecond), haLease, wOK, wFailed, longestRefusal.Round(time.Millisecond),
+		verified.Load(), failed.Load(), readGap.Round(time.Millisecond))
+	got := epochs()
+	for i := 1; i < len(got); i++ {
+		require.GreaterOrEqual(t, got[i], got[i-1], "the verifier's epochs never go back")
+	}
+	require.NotEmpty(t, got)
+	t.Logf("verifier: %d epoch samples, %d..%d", len(got), got[0], got[len(got)-1])
 
 	// Every acknowledged write is there, read through each replica.
 	for _, s := range []string{"s1", "s2"} {
