@@ -56,6 +56,10 @@ var (
 	// ErrUnauthorized: a call of an owner mutation (create_batch,
 	// revoke_batch, update_batch, refresh) without the owner's credentials.
 	ErrUnauthorized = errs.ErrUnauthorized
+	// ErrNotLeader: an owner that does not hold the owner's lease refused
+	// a call (or its store refused a write of a lapsed lease); nothing was
+	// done, and the call may go to the leading owner.
+	ErrNotLeader = errs.ErrNotLeader
 )
 
 // Typed errors that carry evidence; use errors.As.

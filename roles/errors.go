@@ -25,6 +25,7 @@ var (
 	ErrNotFound        = errs.ErrNotFound
 	ErrUnavailable     = errs.ErrUnavailable
 	ErrClosed          = errs.ErrClosed
+	ErrNotLeader       = errs.ErrNotLeader
 )
 
 // InputError says which input was wrong and why. It wraps ErrInvalidInput

@@ -52,6 +52,7 @@ var codes = []struct {
 	{"unavailable", errs.ErrUnavailable},
 	{"closed", errs.ErrClosed},
 	{"unauthorized", errs.ErrUnauthorized},
+	{"not_leader", errs.ErrNotLeader},
 	{"canceled", context.Canceled},
 	{"deadline", context.DeadlineExceeded},
 }

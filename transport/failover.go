@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vdsproject/vds/roles"
@@ -70,9 +72,14 @@ func WithAttemptTimeout(d time.Duration) Option { return func(o *options) { o.fa
 // context ends or the attempts run out (len(addrs) × (1 + WithRetries'
 // n)). An address that failed is avoided for WithDownFor, then tried again.
 //
-// Only idempotent methods (Idempotent) fail over; the storage service's
-// are all idempotent, its mutations by the protocol: the same signed
-// batch, state or update applied twice is one success. A method's own
+// Idempotent methods (Idempotent) fail over as above; the storage
+// service's are all idempotent, its mutations by the protocol: the same
+// signed batch, state or update applied twice is one success. The owner's
+// mutations (create_batch, revoke_batch, update_batch, refresh) fail over
+// only when they certainly were not applied: the connection could not be
+// made, or the owner answered not_leader (roles.ErrNotLeader: a standby,
+// or a former leader whose lease ended), so that a client given every
+// owner's address reaches the one that leads. A method's own
 // error (bad proof, invalid input, revoked, …) is returned at once, never
 // retried elsewhere.
 //
@@ -191,10 +198,7 @@ func (f *Failover) Close() error {
 
 // Call implements Transport.
 func (f *Failover) Call(ctx context.Context, service, method string, req, resp any) error {
-	if !Idempotent(service, method) {
-		i, _ := f.pick(time.Now(), nil, 0)
-		return f.ts[i].Call(ctx, service, method, req, resp)
-	}
+	idem := Idempotent(service, method)
 	tried := make([]bool, len(f.addrs))
 	delay := f.backoff
 	prev := -1
@@ -225,6 +229,11 @@ func (f *Failover) Call(ctx context.Context, service, method string, req, resp a
 			return nil
 		}
 		after, ok := failoverable(ctx, err)
+		if !idem {
+			// A mutation moves on only if it was certainly not applied:
+			// refused by an owner that does not lead, or never sent.
+			ok = ok && (errors.Is(err, roles.ErrNotLeader) || neverSent(err))
+		}
 		if !ok {
 			return err
 		}
@@ -251,6 +260,20 @@ func (f *Failover) attempt(ctx context.Context, i int, service, method string, r
 	return err
 }
 
+// neverSent reports whether err says the request never left: the
+// connection was refused or could not be made (nothing was sent, so
+// nothing was applied).
+func neverSent(err error) bool {
+	if isRemote(err) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
 // isRemote reports whether err came from the other end.
 func isRemote(err error) bool {
 	var re *RemoteError
@@ -271,7 +294,7 @@ func failoverable(ctx context.Context, err error) (time.Duration, bool) {
 	}
 	var re *RemoteError
 	if errors.As(err, &re) {
-		return 0, re.Code == "unavailable" || re.Code == "closed"
+		return 0, re.Code == "unavailable" || re.Code == "closed" || re.Code == "not_leader"
 	}
 	return 0, errors.Is(err, roles.ErrUnavailable) && !isTyped(err)
 }

@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -302,24 +303,72 @@ func TestFailoverNotOnApplicationErrors(t *testing.T) {
 }
 
 // TestFailoverNonIdempotent: a method that is not idempotent (the owner's
-// create_batch) is sent once, to one address, never failed over.
+// create_batch) moves to the next address only when it certainly was not
+// applied: the connection was refused, or the owner answered not_leader
+// (a standby). A connection that broke after it was made (the request may
+// have arrived), or any other answer, ends the call, with no second send.
 func TestFailoverNonIdempotent(t *testing.T) {
-	var calls atomic.Int64
-	svc := transport.NewService(transport.ServiceOwner, &transport.Method{Name: "create_batch",
-		NewRequest: func() any { return new(transport.Empty) },
-		Serve:      func(context.Context, any) (any, error) { calls.Add(1); return &transport.Empty{}, nil }})
-	ls, err := transport.ListenHTTP("127.0.0.1:0", transport.NewHTTPHandler([]*transport.Service{svc}))
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ls.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
-	f, err := transport.DialFailover([]string{"http://" + deadAddr(t), "http://" + ls.Addr()})
-	require.NoError(t, err)
-	defer f.Close()
-	err = f.Call(context.Background(), transport.ServiceOwner, "create_batch", &transport.Empty{}, &transport.Empty{})
-	require.ErrorIs(t, err, roles.ErrUnavailable)
-	require.EqualValues(t, 0, calls.Load())
+	owner := func(t *testing.T, err error) (string, *atomic.Int64) {
+		var calls atomic.Int64
+		svc := transport.NewService(transport.ServiceOwner, &transport.Method{Name: "create_batch",
+			NewRequest: func() any { return new(transport.Empty) },
+			Serve: func(context.Context, any) (any, error) {
+				calls.Add(1)
+				if err != nil {
+					return nil, err
+				}
+				return &transport.Empty{}, nil
+			}})
+		ls, lerr := transport.ListenHTTP("127.0.0.1:0", transport.NewHTTPHandler([]*transport.Service{svc}))
+		require.NoError(t, lerr)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = ls.Serve(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return "http://" + ls.Addr(), &calls
+	}
+	call := func(addrs ...string) error {
+		f, err := transport.DialFailover(addrs)
+		require.NoError(t, err)
+		defer f.Close()
+		return f.Call(context.Background(), transport.ServiceOwner, "create_batch", &transport.Empty{}, &transport.Empty{})
+	}
+	t.Run("refused", func(t *testing.T) {
+		live, calls := owner(t, nil)
+		require.NoError(t, call("http://"+deadAddr(t), live))
+		require.EqualValues(t, 1, calls.Load())
+	})
+	t.Run("not_leader", func(t *testing.T) {
+		standby, sc := owner(t, fmt.Errorf("standby: %w", roles.ErrNotLeader))
+		live, calls := owner(t, nil)
+		require.NoError(t, call(standby, live))
+		require.EqualValues(t, 1, sc.Load())
+		require.EqualValues(t, 1, calls.Load())
+	})
+	t.Run("broken", func(t *testing.T) {
+		live, calls := owner(t, nil)
+		err := call("http://"+hangUp(t), live)
+		require.ErrorIs(t, err, roles.ErrUnavailable)
+		require.EqualValues(t, 0, calls.Load())
+	})
+	t.Run("unavailable", func(t *testing.T) {
+		busy, bc := owner(t, roles.ErrUnavailable)
+		live, calls := owner(t, nil)
+		err := call(busy, live)
+		require.ErrorIs(t, err, roles.ErrUnavailable)
+		require.EqualValues(t, 1, bc.Load())
+		require.EqualValues(t, 0, calls.Load())
+	})
+	t.Run("all standbys", func(t *testing.T) {
+		a, ac := owner(t, roles.ErrNotLeader)
+		b, bcalls := owner(t, roles.ErrNotLeader)
+		err := call(a, b)
+		require.ErrorIs(t, err, roles.ErrNotLeader)
+		// Both are asked, in bounded rounds (while a takeover completes).
+		require.Positive(t, ac.Load())
+		require.Positive(t, bcalls.Load())
+		require.LessOrEqual(t, ac.Load()+bcalls.Load(), int64(2*(1+3)), "DialFailover makes 1+3 rounds by default")
+	})
 }
 
 // deadAddr returns a 127.0.0.1 address nothing listens on.

@@ -107,7 +107,7 @@ func httpStatus(code string) int {
 		return http.StatusNotFound
 	case "conflict", "stale_state", "unknown_state":
 		return http.StatusConflict
-	case "unavailable", "closed":
+	case "unavailable", "closed", "not_leader":
 		return http.StatusServiceUnavailable
 	case "canceled", "deadline":
 		return http.StatusGatewayTimeout

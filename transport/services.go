@@ -8,6 +8,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/vdsproject/vds/codec"
+	"github.com/vdsproject/vds/commitment"
 	"github.com/vdsproject/vds/internal/hash"
 	"github.com/vdsproject/vds/roles"
 )
@@ -238,28 +239,62 @@ func StorageService(s *roles.StorageServer) *Service {
 // client certificate of RoleAdmin; see TokenAuthorizer for bearer tokens).
 // The reads are public: verifiers poll get_global_pk and get_states.
 func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
-	keys := o.Keys()
-	n, lim := o.CRS().N(), o.Limits()
+	return LeaderOwnerService(func() (*roles.DataOwner, error) { return o, nil },
+		o.CRS(), o.Keys(), o.Limits(), crsFile)
+}
+
+// LeaderOwnerService is OwnerService for one of several owner processes
+// that share the owner's store under a lease: each call goes to
+// the DataOwner current returns, the one of the lease's current term in
+// this process. While current fails (this process is a standby, or its
+// term ended), every method but health and get_crs fails with current's
+// error, which must wrap roles.ErrNotLeader (wire code not_leader, HTTP
+// 503), having done nothing: a client may send the call to another owner
+// (Failover does, mutations included), and readiness is false. crs, keys
+// and limits are the owner's (the same in every term).
+func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitment.CRS, keys roles.OwnerKeys, lim roles.Limits, crsFile []byte) *Service {
+	n := crs.N()
 	wide := max(n, lim.MaxColumns)
+	crsDigest := roles.Hash(crs.ProverKey().Digest())
 	return withAccess(limitMethods(NewService(ServiceOwner,
 		healthMethod(func(ctx context.Context) *Health {
-			h := &Health{Service: ServiceOwner, CRS: o.CRSDigest(), Owner: keys.ID()}
-			if st, err := o.LatestState(ctx); err == nil {
-				h.Epoch, h.HasEpoch = st.State.Epoch, true
+			h := &Health{Service: ServiceOwner, CRS: crsDigest, Owner: keys.ID()}
+			if o, err := current(); err == nil {
+				if st, err := o.LatestState(ctx); err == nil {
+					h.Epoch, h.HasEpoch = st.State.Epoch, true
+				}
 			}
 			return h
-		}, OwnerReady(o)),
+		}, func(ctx context.Context) error {
+			o, err := current()
+			if err != nil {
+				return notReady("not the leading owner: %v", err)
+			}
+			return OwnerReady(o)(ctx)
+		}),
 		method("get_crs", true, func(context.Context, *Empty) (*CRSFile, error) {
 			return &CRSFile{CRS: crsFile, Keys: keys}, nil
 		}),
 		method("get_global_pk", true, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			return o.LatestState(ctx)
 		}),
 		method("get_states", true, func(ctx context.Context, r *EpochRange) (*StateList, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			l, err := o.States(ctx, r.From, r.To)
 			return &StateList{States: l}, err
 		}),
 		method("create_batch", false, func(ctx context.Context, b *NewBatch) (*CreateResult, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			r, err := o.Ingest(ctx, b.batch())
 			if r == nil {
 				return nil, err
@@ -270,9 +305,17 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			return &CreateResult{Header: *r.Header, Existing: r.Existing}, err
 		}),
 		method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			return o.Revoke(ctx, r.Batch)
 		}),
 		method("update_batch", false, func(ctx context.Context, r *UpdateRequest) (*UpdateResult, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			h, st, err := o.Update(ctx, r.Batch, r.New.batch())
 			if err != nil {
 				return nil, err
@@ -280,9 +323,17 @@ func OwnerService(o *roles.DataOwner, crsFile []byte) *Service {
 			return &UpdateResult{Header: *h, State: *st}, nil
 		}),
 		method("refresh", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			return o.Refresh(ctx)
 		}),
 		method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
 			p, err := o.CheckUpdate(ctx, r.Batch, r.New.batch())
 			if err != nil {
 				return nil, err

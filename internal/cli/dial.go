@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/vdsproject/vds/transport"
 )
@@ -26,10 +27,12 @@ func isUnix(addr string) bool { return strings.HasPrefix(addr, "unix:") }
 
 // dialOwner connects to the owner as its operator: over HTTP(S) it
 // presents the owner's token (from the token file, if there is one), which
-// the owner's mutations require. Give the token to no other server.
+// the owner's mutations require. Give the token to no other server. With
+// a list of owners (-owner a,b: owners that share their store under a
+// lease) it dials them as dialOwners does.
 func (c *common) dialOwner() (transport.Transport, error) {
 	var opts []transport.Option
-	if !isUnix(c.owner) {
+	if addrs := transport.SplitAddrs(c.owner); len(addrs) > 0 && !isUnix(addrs[0]) {
 		tok, err := readToken(c.tokenPath())
 		if err != nil {
 			return nil, err
@@ -38,7 +41,46 @@ func (c *common) dialOwner() (transport.Transport, error) {
 			opts = append(opts, transport.WithBearerToken(tok))
 		}
 	}
-	return c.dial(c.owner, opts...)
+	return c.dialOwners(opts...)
+}
+
+// Retries of a client of several owners: enough rounds over the list to
+// outlast a takeover (the lease's duration and a renewal interval).
+const (
+	ownerRetries     = 12
+	ownerRetryDelay  = 200 * time.Millisecond
+	ownerMaxBackoff  = time.Second
+	ownerDialTimeout = 2 * time.Second
+)
+
+// dialOwners connects to -owner: one address as dial does; a list through
+// a transport.Failover, which sends a call to the owner that leads: reads
+// move on from a standby or an unreachable owner, mutations only when they
+// certainly were not applied (connection refused, not_leader).
+func (c *common) dialOwners(opts ...transport.Option) (transport.Transport, error) {
+	addrs := transport.SplitAddrs(c.owner)
+	switch len(addrs) {
+	case 0:
+		return nil, usageErrorf("-owner: no address")
+	case 1:
+		return c.dial(addrs[0], opts...)
+	}
+	urls := make([]string, len(addrs))
+	var withTLS []transport.Option
+	for i, a := range addrs {
+		urls[i] = c.url(a)
+		o, err := c.tlsOpts(urls[i])
+		if err != nil {
+			return nil, err
+		}
+		if withTLS == nil {
+			withTLS = o
+		}
+	}
+	opts = append(opts, withTLS...)
+	opts = append(opts, transport.WithDialTimeout(ownerDialTimeout), transport.WithRetries(ownerRetries, ownerRetryDelay),
+		transport.WithMaxBackoff(ownerMaxBackoff), transport.WithDownFor(ownerMaxBackoff))
+	return transport.DialFailover(urls, opts...)
 }
 
 // dial connects to a server as a client.

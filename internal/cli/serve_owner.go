@@ -10,7 +10,6 @@ import (
 
 	"github.com/vdsproject/vds/metrics"
 	"github.com/vdsproject/vds/roles"
-	"github.com/vdsproject/vds/storage/bolt"
 	"github.com/vdsproject/vds/transport"
 )
 
@@ -20,11 +19,17 @@ func RunOwner(ctx context.Context, args []string) error {
 	verifiers := s.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
 	heartbeat := s.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
 	insecure := s.fs.Bool("insecure", false, "serve on TCP without a token file or mutual TLS: anyone who reaches the port can create, update and revoke batches")
+	storeArg := s.fs.String("store", "", "the owner's store: the bbolt file DIR/"+ownerDB+" (default) or a postgres:// DSN, which owners with -lease share (its first use copies in the keys and states of DIR/"+ownerDB+")")
+	lease := s.fs.Duration("lease", 0, "lead only while holding the owner's lease in the -store database, for this long unless renewed; otherwise stand by, refusing calls with not_leader, and take over when it lapses (0: no lease, the only owner)")
+	renew := s.fs.Duration("lease-renew", 0, "renew the lease this often (default: a third of -lease)")
 	if err := s.parse(args); err != nil {
 		return err
 	}
 	if *heartbeat <= 0 {
 		return fmt.Errorf("-heartbeat must be positive")
+	}
+	if *lease != 0 {
+		return runOwnerHA(ctx, s, haConfig{store: *storeArg, lease: *lease, renew: *renew, heartbeat: *heartbeat, verifiers: *verifiers, insecure: *insecure})
 	}
 	log, listen := s.log, *s.listen
 	auth, how, err := s.ownerAuthorizer(listen, *insecure)
@@ -42,7 +47,7 @@ func RunOwner(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := bolt.Open(s.path(ownerDB))
+	store, err := openOwnerStore(ctx, s.common, *storeArg)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func RunVerifier(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ot, err := s.dial(s.owner)
+	ot, err := s.dialOwners()
 	if err != nil {
 		return err
 	}

@@ -70,4 +70,10 @@ var (
 	// owner mutation) without the owner's credentials: a bearer token, a
 	// verified client certificate or the owner's Unix socket.
 	ErrUnauthorized = New("vds: unauthorized", nil)
+	// ErrNotLeader: an owner that does not hold the owner's lease (a
+	// standby, or a former leader whose lease lapsed or was taken over)
+	// refused a call, or its store refused a write fenced by a lease token
+	// that is no longer current. Nothing was done: the call may go to the
+	// leading owner.
+	ErrNotLeader = New("vds: not the leading owner", nil)
 )

@@ -22,7 +22,23 @@
 // The owner store holds the owner's key material (the Ed25519 seed and
 // the accumulator secret s): give the owner a database of its own, which
 // the storage servers — untrusted — cannot read, never the replicas'
-// database. Several owner processes must not share one owner store.
+// database. Several owner processes share one owner store only under the
+// owner's lease (see below), never with the Store itself.
+//
+// # The owner's lease
+//
+// Owners that share an owner store for fail-over take turns under a lease
+// (migration 0003, table vds_owner_lease): [Store.AcquireLease] starts a
+// term with a fencing token larger than every earlier term's, while no
+// other holder's lease is unexpired (database time); [Store.RenewLease]
+// extends it and fails with [ErrFenced] once the term ended;
+// [Store.ReleaseLease] hands over at once. The term's owner works on
+// [Store.Fenced]: each of its writes locks the lease row first and commits
+// only while its token is the current one and unexpired, else fails with
+// ErrFenced (roles.ErrNotLeader) having written nothing. An acquisition
+// and a write of the term before are serialised on that row, so a former
+// leader, however long it was paused, never commits a state after a new
+// term began.
 //
 // # Schema and migrations
 //

@@ -44,11 +44,19 @@ func (s *Store) Secrets(ctx context.Context) (*roles.OwnerSecrets, error) {
 
 // InitSecrets implements roles.OwnerStore in one statement.
 func (s *Store) InitSecrets(ctx context.Context, sec *roles.OwnerSecrets) error {
+	return s.initSecrets(ctx, sec, 0)
+}
+
+// initSecrets is InitSecrets fenced by token (0: unfenced).
+func (s *Store) initSecrets(ctx context.Context, sec *roles.OwnerSecrets, token int64) error {
 	v, err := encode("owner keys", sec)
 	if err != nil {
 		return err
 	}
 	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO vds_owner_secrets (secrets) VALUES ($1) ON CONFLICT DO NOTHING`, v)
 		if err != nil {
 			return err
@@ -62,9 +70,17 @@ func (s *Store) InitSecrets(ctx context.Context, sec *roles.OwnerSecrets) error 
 
 // ReserveSeq implements roles.OwnerStore in one transaction.
 func (s *Store) ReserveSeq(ctx context.Context, stream string) (uint64, error) {
+	return s.reserveSeq(ctx, stream, 0)
+}
+
+// reserveSeq is ReserveSeq fenced by token (0: unfenced).
+func (s *Store) reserveSeq(ctx context.Context, stream string, token int64) (uint64, error) {
 	var n uint64
 	err := s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		n = 0
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
 		var v []byte
 		err := tx.QueryRow(ctx, `SELECT next FROM vds_owner_seq WHERE stream = $1`, []byte(stream)).Scan(&v)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -154,6 +170,12 @@ func listOf[T any](ctx context.Context, s *Store, what, sql string) ([]T, error)
 // state (into the one chain, with all its effects), the records and the
 // pending operations, all committed or none.
 func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
+	return s.commit(ctx, otx, 0)
+}
+
+// commit is Commit fenced by token (0: unfenced): the fence is checked,
+// and the lease row locked, before anything is written.
+func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) error {
 	recs := make([][]byte, len(otx.Records))
 	for i := range otx.Records {
 		v, err := encode("batch record", &otx.Records[i])
@@ -171,6 +193,9 @@ func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 		pend[i] = v
 	}
 	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
 		if otx.State != nil {
 			if err := appendState(ctx, tx, otx.State); err != nil {
 				return err

@@ -295,7 +295,7 @@ func retryable(err error) bool {
 var domainErrors = []error{
 	roles.ErrInvalidInput, roles.ErrInvalidEncoding, roles.ErrTooLarge, roles.ErrConflict,
 	roles.ErrRevoked, roles.ErrUnknownState, roles.ErrUnknownBatch, roles.ErrNotFound,
-	roles.ErrClosed, roles.ErrUnavailable,
+	roles.ErrClosed, roles.ErrUnavailable, roles.ErrNotLeader,
 }
 
 func isDomain(err error) bool {
