@@ -71,3 +71,14 @@ func FetchStream(ctx context.Context, src StreamSegmenter, q *StreamQuery, held 
 	}
 	return first, nil
 }
+
+// HoldHeader verifies a signed header (SPEC §12.2) and keeps it, as the
+// verifier keeps every header it verifies in an answer: later stream
+// answers may then name the batch by its digest only (SPEC §11.5).
+func (v *Verifier) HoldHeader(sh *SignedHeader) (BatchID, error) {
+	if sh == nil {
+		return BatchID{}, invalid("header", "nil")
+	}
+	id, _, err := v.verifyHeader(sh)
+	return id, err
+}
