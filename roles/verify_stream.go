@@ -3,11 +3,13 @@ package roles
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 
@@ -187,12 +189,60 @@ func (v *Verifier) PrecheckStream(ctx context.Context, q *StreamQuery, segs []*S
 
 // streamCheck gathers, over every segment of a stream answer, what its
 // one multi-pairing and its totals need.
+//
+// The segments' aggregated equations are merged into one with random
+// coefficients r_k (r_0 = 1; SPEC §11.5): segment k's γ are scaled by r_k
+// and the proofs combined as Σ r_k·π_k, so that the interior batches of
+// one length share one MSM and one pair over every segment.
 type streamCheck struct {
 	res  *StreamResult
 	sums [][]Value // per column, each batch's exact sum with its scale
 	ys   []fr.Element
 	ws   []accumulator.Witness
 	ids  []BatchID
+
+	groups   map[int]*commitment.ColumnTerm // interior batches by length
+	order    []int
+	edgeCols []commitment.ColumnTerm
+	times    []commitment.TimeTerm
+	x        fr.Element
+	pis      []bls.G1Affine
+	rs       []fr.Element
+}
+
+// coefficient returns r_k for the next segment: 1 for the first, then
+// fresh random 128-bit values.
+func (c *streamCheck) coefficient() (fr.Element, error) {
+	var r fr.Element
+	if len(c.rs) == 0 {
+		r.SetOne()
+		return r, nil
+	}
+	var buf [16]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return r, fmt.Errorf("vds: randomness: %w", err)
+	}
+	buf[0] |= 0x80 // never zero
+	r.SetBytes(buf[:])
+	return r, nil
+}
+
+// addAggregate adds the merged equation of every segment to b.
+func (c *streamCheck) addAggregate(b *commitment.Batch) error {
+	cols := c.edgeCols
+	for _, l := range c.order {
+		cols = append(cols, *c.groups[l])
+	}
+	pi := c.pis[0]
+	if len(c.pis) > 1 {
+		if _, err := pi.MultiExp(c.pis, c.rs, ecc.MultiExpConfig{}); err != nil {
+			return proofInput(err)
+		}
+	}
+	if err := b.AddAggregate(cols, c.times, &c.x, &pi); err != nil {
+		return proofInput(err)
+	}
+	return nil
 }
 
 // VerifyStream checks a stream answer (SPEC §11.3–11.5): the state is the
@@ -219,7 +269,7 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 		return nil, err
 	}
 	c := &streamCheck{res: &StreamResult{Stream: q.Stream, Epoch: st.State.Epoch, IssuedAt: st.IssuedAt, Columns: q.Columns, Totals: make([]Value, len(q.Columns))},
-		sums: make([][]Value, len(q.Columns))}
+		sums: make([][]Value, len(q.Columns)), groups: map[int]*commitment.ColumnTerm{}}
 	b := v.vk.NewBatch()
 	equations := 0
 	for k, a := range segs {
@@ -229,7 +279,7 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 			}
 			continue
 		}
-		if err := v.addStreamSegment(b, c, q, st, a, live[k]); err != nil {
+		if err := v.addStreamSegment(c, q, st, a, live[k]); err != nil {
 			return nil, err
 		}
 		equations++
@@ -239,6 +289,9 @@ func (v *Verifier) VerifyStream(ctx context.Context, q *StreamQuery, ans *Stream
 			c.res.Totals[i] = Value{Int: new(big.Int)}
 		}
 		return c.res, nil
+	}
+	if err := c.addAggregate(b); err != nil {
+		return nil, err
 	}
 	if len(c.ws) > 0 {
 		// Every non-membership equation in one: e(Σ rᵢwᵢ, ĝˢ)·e(Σ rᵢ(yᵢwᵢ − uᵢg − f), ĝ) = 1.
@@ -274,11 +327,11 @@ func (v *Verifier) heldHeader(id BatchID) *Header {
 	return v.headers[id]
 }
 
-// addStreamSegment adds one segment's aggregated opening to b and its
-// parts' witnesses, totals and batches to c (SPEC §11.4): per part, the
-// header (verified, or held), the values, the edge rows; then one
-// equation with the segment's proof π.
-func (v *Verifier) addStreamSegment(b *commitment.Batch, c *streamCheck, q *StreamQuery, st *SignedState, a *StreamAnswer, live []*StreamEntry) error {
+// addStreamSegment adds one segment's aggregated opening, scaled by its
+// r_k, and its parts' witnesses, totals and batches to c (SPEC §11.4,
+// §11.5): per part, the header (verified, or held), the values, the edge
+// rows; and the segment's proof π.
+func (v *Verifier) addStreamSegment(c *streamCheck, q *StreamQuery, st *SignedState, a *StreamAnswer, live []*StreamEntry) error {
 	if a.Pi == nil {
 		return fmt.Errorf("vds: stream answer without proof: %w", ErrBadProof)
 	}
@@ -289,11 +342,21 @@ func (v *Verifier) addStreamSegment(b *commitment.Batch, c *streamCheck, q *Stre
 	from, to := q.TimeFrom, q.TimeTo
 	res := c.res
 	gammas := streamGammas(sctx, a.Parts)
-	groups := map[int]*commitment.ColumnTerm{} // interior batches by length
-	var order []int
-	var edgeCols []commitment.ColumnTerm
-	var times []commitment.TimeTerm
-	var x fr.Element
+	r, err := c.coefficient()
+	if err != nil {
+		return err
+	}
+	if len(c.rs) > 0 {
+		for i := range gammas {
+			gammas[i].Mul(&gammas[i], &r)
+		}
+	}
+	pi := bls.G1Affine(*a.Pi)
+	if a.Segs > 1 && (pi.IsInfinity() || !pi.IsOnCurve() || !pi.IsInSubGroup()) {
+		return fmt.Errorf("vds: proof of segment %d: not a point of the group other than the identity: %w", a.Seg, ErrBadProof)
+	}
+	c.pis, c.rs = append(c.pis, pi), append(c.rs, r)
+	x := &c.x
 	edge := 0
 	for i, e := range live {
 		part := &a.Parts[i]
@@ -355,10 +418,10 @@ func (v *Verifier) addStreamSegment(b *commitment.Batch, c *streamCheck, q *Stre
 			tw, tx := windowWeights(id, rows, eg.Times)
 			g := gammas[len(live)+edge]
 			edge++
-			times = append(times, commitment.TimeTerm{C: bls.G2Affine(h.TimeCommit), S: g, W: tw})
+			c.times = append(c.times, commitment.TimeTerm{C: bls.G2Affine(h.TimeCommit), S: g, W: tw})
 			var t fr.Element
 			t.Mul(&g, &tx)
-			x.Add(&x, &t)
+			x.Add(x, &t)
 			if eg.Last < eg.First {
 				for c := range xs {
 					if !xs[c].IsZero() {
@@ -380,28 +443,21 @@ func (v *Verifier) addStreamSegment(b *commitment.Batch, c *streamCheck, q *Stre
 			term.C = append(term.C, bls.G1Affine(h.Commits[ci]))
 			term.S = append(term.S, s)
 			t.Mul(&s, &xs[k])
-			x.Add(&x, &t)
+			x.Add(x, &t)
 			c.sums[k] = append(c.sums[k], Value{Int: ToBig(&xs[k]), Scale: h.Columns[ci].Scale})
 		}
 		if part.Edge != nil {
-			edgeCols = append(edgeCols, term)
-		} else if g, ok := groups[l]; ok {
+			c.edgeCols = append(c.edgeCols, term)
+		} else if g, ok := c.groups[l]; ok {
 			g.C, g.S = append(g.C, term.C...), append(g.S, term.S...)
 		} else {
-			groups[l] = &term
-			order = append(order, l)
+			c.groups[l] = &term
+			c.order = append(c.order, l)
 		}
 		res.Batches = append(res.Batches, *e)
 	}
-	for _, l := range order {
-		edgeCols = append(edgeCols, *groups[l])
-	}
 	if edge != len(gammas)-len(live) {
 		return fmt.Errorf("vds: %d edge batches, %d coefficients: %w", edge, len(gammas)-len(live), ErrBadProof)
-	}
-	pi := bls.G1Affine(*a.Pi)
-	if err := b.AddAggregate(edgeCols, times, &x, &pi); err != nil {
-		return proofInput(err)
 	}
 	return nil
 }
