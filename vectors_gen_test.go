@@ -113,6 +113,7 @@ type vCase struct {
 	Kind        string    `json:"kind"`
 	Method      string    `json:"method"`
 	HeldStates  []string  `json:"held_states"`
+	HeldHeaders []string  `json:"held_headers,omitempty"`
 	Now         int64     `json:"now"`
 	Request     string    `json:"request"`
 	Expected    vExpected `json:"expected"`
@@ -312,6 +313,13 @@ func (g *generator) add(name, kind, method, desc string, hs []string, now int64,
 		}
 	}
 	g.cases = append(g.cases, vCase{Name: name, Description: desc, Kind: kind, Method: method, HeldStates: hs, Now: now, Request: hexOf(req), Expected: exp})
+}
+
+// addHeld adds a case whose verifier holds the given headers (hex
+// SignedHeader encodings) before the request.
+func (g *generator) addHeld(name, kind, method, desc string, hs, headers []string, now int64, req []byte, exp vExpected) {
+	g.add(name, kind, method, desc, hs, now, req, exp)
+	g.cases[len(g.cases)-1].HeldHeaders = headers
 }
 
 // answer asks the storage server.
@@ -897,6 +905,67 @@ func generateVectors() vectorFiles {
 	g.add("stream/stale-head", "stream", "verify_stream", "an honest answer built on an earlier signature of epoch 0 (before sensor-4 was ingested), for a verifier holding the later one", h0, now0,
 		streamReq(staleQ, staleAns), errWith("stale_state"))
 	_ = oldHead
+
+	// Windows in segments and held headers (SPEC §11.5): stream/whole and
+	// stream/edges as a server with MaxStreamBatches = 2 splits them.
+	{
+		lim := roles.DefaultLimits()
+		lim.MaxStreamBatches = 2
+		seg := must(roles.NewStorageServer(g.crs, g.keys, g.sstore, roles.WithoutPrecompute(), roles.WithServerLimits(lim)))
+		segReq := func(q roles.StreamQuery, a *roles.StreamAnswer) []byte {
+			r := transport.VerifyStreamRequest{Query: q, Answer: *a}
+			r.Answer.Rest = nil
+			for _, s := range a.Rest {
+				r.Rest = append(r.Rest, *s)
+			}
+			return enc(&r)
+		}
+		var held []string
+		var heldIDs []roles.BatchID
+		for _, e := range e2 {
+			if !e.Revoked {
+				held = append(held, hexOf(enc(must(g.server.Header(ctx, e.Batch)))))
+				heldIDs = append(heldIDs, e.Batch)
+			}
+		}
+		wholeSeg := must(seg.AnswerStream(ctx, &wholeQ))
+		edgesSeg := must(roles.FetchStream(ctx, seg, &edgesQ, nil))
+		if wholeSeg.Segs != 3 || edgesSeg.Segs != 3 {
+			panic(fmt.Sprintf("segments: %d and %d, want 3", wholeSeg.Segs, edgesSeg.Segs))
+		}
+		g.add("stream/segments", "stream", "verify_stream", "stream/whole in 3 segments of at most 2 run entries (rest: segments 1 and 2), every part with its header", chain, now2,
+			segReq(wholeQ, wholeSeg), okWith(g.expectStream(&wholeQ, s2, e2)))
+		g.add("stream/segments-edges", "stream", "verify_stream", "stream/edges in 3 segments", chain, now2,
+			segReq(edgesQ, edgesSeg), okWith(g.expectStream(&edgesQ, s2, e2)))
+		warm := must(roles.FetchStream(ctx, seg, &wholeQ, heldIDs))
+		warmReq := segReq(wholeQ, warm)
+		g.addHeld("stream/segments-held", "stream", "verify_stream", "stream/segments for a verifier that holds the headers of every live sensor batch (held_headers): no part carries hdr or wit", chain, held, now2,
+			warmReq, okWith(g.expectStream(&wholeQ, s2, e2)))
+		one := must(roles.FetchStream(ctx, g.server, &wholeQ, heldIDs))
+		g.addHeld("stream/held", "stream", "verify_stream", "stream/whole in one piece without headers, for a verifier that holds them", chain, held, now2,
+			streamReq(wholeQ, one), okWith(g.expectStream(&wholeQ, s2, e2)))
+		g.add("stream/tampered/held-unknown", "stream", "verify_stream", "stream/segments-held for a verifier that holds no header", chain, now2, warmReq, errWith("incomplete"))
+		a := clone(wholeSeg)
+		a.Rest = []*roles.StreamAnswer{wholeSeg.Rest[1]}
+		g.add("stream/tampered/segment-dropped", "stream", "verify_stream", "stream/segments without its segment 1", chain, now2, segReq(wholeQ, a), errWith("incomplete"))
+		a = clone(wholeSeg)
+		a.Rest = []*roles.StreamAnswer{wholeSeg.Rest[0]}
+		g.add("stream/tampered/last-segment-dropped", "stream", "verify_stream", "stream/segments without its last segment (and the range proof it carries)", chain, now2, segReq(wholeQ, a), errWith("incomplete"))
+		a = clone(wholeSeg)
+		m := clone(wholeSeg.Rest[0])
+		if !m.Proof.Run[0].Revoked {
+			panic("segments: segment 1 does not start with the revoked sensor-2")
+		}
+		m.Proof.Run = m.Proof.Run[1:]
+		a.Rest = []*roles.StreamAnswer{m, wholeSeg.Rest[1]}
+		g.add("stream/tampered/segment-entry-dropped", "stream", "verify_stream", "stream/segments with the revoked sensor-2 (the first run entry of segment 1, no part) removed", chain, now2, segReq(wholeQ, a), errWith("incomplete"))
+		a = clone(warm)
+		a.Rest = []*roles.StreamAnswer{warm.Rest[0], clone(warm.Rest[1])}
+		a.Rest[1].Parts[0].Witness = wholeSeg.Rest[1].Parts[0].Witness
+		g.addHeld("stream/tampered/witness-without-header", "stream", "verify_stream", "stream/segments-held with a witness in a part without header", chain, held, now2, segReq(wholeQ, a), errWith("bad_proof"))
+		g.message("stream_request/held", "StreamRequest", "the request of segment 1 of stream/segments-held: the query, seg 1, the held headers' digests", &roles.StreamRequest{Query: wholeQ, Seg: 1, Held: heldIDs}, nil)
+		g.message("stream_answer/segment-held", "StreamAnswer", "segment 1 of 3 of stream/segments-held: parts without hdr and wit", warm.Rest[0], nil)
+	}
 
 	// D8(a): a header whose t0/t1 are not the batch's edge timestamps,
 	// validly signed, answered by a server that stores it as is.

@@ -15,6 +15,26 @@ import (
 // middle batches whole and half of each end batch: batches interior
 // batches and two edges (SPEC §11.4).
 func streamSystem(b *testing.B, batches, n int) (*roles.Local, *roles.StreamQuery) {
+	key := [2]int{batches, n}
+	if s, ok := streamSystems[key]; ok {
+		return s.l, s.q
+	}
+	l, q := newStreamSystem(b, batches, n)
+	streamSystems[key] = struct {
+		l *roles.Local
+		q *roles.StreamQuery
+	}{l, q}
+	return l, q
+}
+
+// streamSystems are the systems built so far, shared by the benchmarks of
+// one run (building 1000 batches takes a while).
+var streamSystems = map[[2]int]struct {
+	l *roles.Local
+	q *roles.StreamQuery
+}{}
+
+func newStreamSystem(b *testing.B, batches, n int) (*roles.Local, *roles.StreamQuery) {
 	ctx := context.Background()
 	l, err := roles.NewLocal(ctx, crsOf(b, n), memory.NewOwnerStore(), memory.NewServerStore())
 	if err != nil {
@@ -41,63 +61,106 @@ func streamSystem(b *testing.B, batches, n int) (*roles.Local, *roles.StreamQuer
 	return l, q
 }
 
-var streamBatches = []int{10, 100}
+// streamSizes are the (batches, n) of the stream benchmarks: a window of
+// 1000 batches needs 8 segments of at most MaxStreamBatches (SPEC §11.5).
+var streamSizes = []struct{ batches, n int }{{10, 1024}, {100, 1024}, {1000, 64}}
+
+// answerBytes is the encoded size of an answer and its segments.
+func answerBytes(b *testing.B, a *roles.StreamAnswer) int {
+	total := 0
+	for _, s := range append([]*roles.StreamAnswer{a}, a.Rest...) {
+		enc, err := codec.Default().Marshal(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += len(enc)
+	}
+	return total
+}
+
+// warmAnswer is the answer to q for a verifier that already holds the
+// window's headers (it verified the cold answer once): no header and no
+// witness in any part.
+func warmAnswer(b *testing.B, l *roles.Local, q *roles.StreamQuery) *roles.StreamAnswer {
+	ctx := context.Background()
+	cold, err := l.Server.AnswerStream(ctx, q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := l.Verifier.VerifyStream(ctx, q, cold); err != nil {
+		b.Fatal(err)
+	}
+	ans, err := roles.FetchStream(ctx, l.Server, q, l.Verifier.HeldBatches(q.Stream, q.TimeFrom, q.TimeTo))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ans
+}
 
 // BenchmarkStreamWindow is the server's answer to a stream window covering
-// B whole batches and two partial edge batches of n rows (1 column).
-// Compare with BenchmarkQueryRange/cols=1/n=1024: the interior batches
-// should cost almost nothing.
+// B whole batches and two partial edge batches of n rows (1 column), for a
+// warm verifier (headers held; every segment). bytes/op is the encoded
+// answer, bytes/batch that over the B+2 batches; cold-bytes/op the answer
+// with every header. Compare with BenchmarkQueryRange/cols=1/n=1024: the
+// interior batches should cost almost nothing.
 func BenchmarkStreamWindow(b *testing.B) {
 	ctx := context.Background()
-	for _, nb := range streamBatches {
-		l, q := streamSystem(b, nb, 1024)
-		ans, err := l.Server.AnswerStream(ctx, q)
+	for _, sz := range streamSizes {
+		l, q := streamSystem(b, sz.batches, sz.n)
+		cold, err := l.Server.AnswerStream(ctx, q)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(ans.Parts) != nb+2 {
-			b.Fatalf("%d parts, want %d", len(ans.Parts), nb+2)
+		ans := warmAnswer(b, l, q)
+		parts := len(ans.Parts)
+		for _, s := range ans.Rest {
+			parts += len(s.Parts)
 		}
-		enc, err := codec.Default().Marshal(ans)
-		if err != nil {
-			b.Fatal(err)
+		if parts != sz.batches+2 {
+			b.Fatalf("%d parts, want %d", parts, sz.batches+2)
 		}
-		b.Run(fmt.Sprintf("batches=%d/n=1024", nb), func(b *testing.B) {
+		held := l.Verifier.HeldBatches(q.Stream, q.TimeFrom, q.TimeTo)
+		size, coldSize := answerBytes(b, ans), answerBytes(b, cold)
+		b.Run(fmt.Sprintf("batches=%d/n=%d", sz.batches, sz.n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := l.Server.AnswerStream(ctx, q); err != nil {
+				if _, err := roles.FetchStream(ctx, l.Server, q, held); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(len(enc)), "answer-bytes")
+			b.ReportMetric(float64(size), "bytes/op")
+			b.ReportMetric(float64(size)/float64(sz.batches+2), "bytes/batch")
+			b.ReportMetric(float64(coldSize), "cold-bytes/op")
+			b.ReportMetric(float64(1+len(ans.Rest)), "segments")
 		})
 	}
 }
 
 // BenchmarkVerifyStreamWindow is the verification of that answer by a
-// verifier that has seen the batches' headers before (a dashboard asking
-// again): one multi-pairing and O(B) G1 work. Compare with
-// BenchmarkPairingCheck3. The cold case verifies every header too.
+// verifier that holds the batches' headers (a dashboard asking again):
+// one multi-pairing, one final exponentiation, and per batch one hash of
+// its entry and one point in one MSM. Compare with BenchmarkPairingCheck3
+// (run them together). The cold case gets every header and witness and
+// verifies them too.
 func BenchmarkVerifyStreamWindow(b *testing.B) {
 	ctx := context.Background()
-	for _, nb := range streamBatches {
-		l, q := streamSystem(b, nb, 1024)
-		ans, err := l.Server.AnswerStream(ctx, q)
+	for _, sz := range streamSizes {
+		l, q := streamSystem(b, sz.batches, sz.n)
+		ans := warmAnswer(b, l, q)
+		cold, err := l.Server.AnswerStream(ctx, q)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := l.Verifier.VerifyStream(ctx, q, ans); err != nil {
-			b.Fatal(err)
-		}
-		b.Run(fmt.Sprintf("batches=%d/n=1024", nb), func(b *testing.B) {
+		b.Run(fmt.Sprintf("batches=%d/n=%d", sz.batches, sz.n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := l.Verifier.VerifyStream(ctx, q, ans); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(answerBytes(b, ans)), "bytes/op")
 		})
-		b.Run(fmt.Sprintf("batches=%d/n=1024/cold", nb), func(b *testing.B) {
+		b.Run(fmt.Sprintf("batches=%d/n=%d/cold", sz.batches, sz.n), func(b *testing.B) {
 			b.ReportAllocs()
 			st := l.Verifier.State()
 			for b.Loop() {
@@ -105,10 +168,11 @@ func BenchmarkVerifyStreamWindow(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := v.VerifyStream(ctx, q, ans); err != nil {
+				if _, err := v.VerifyStream(ctx, q, cold); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(answerBytes(b, cold)), "bytes/op")
 		})
 	}
 }

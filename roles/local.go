@@ -19,7 +19,8 @@ type Local struct {
 
 // NewLocal wires a DataOwner, a StorageServer and a Verifier around one CRS
 // and the given stores (memory.NewOwnerStore and memory.NewServerStore for a
-// system that lives in memory).
+// system that lives in memory). The owner's limits (WithOwnerLimits) are
+// the server's and the verifier's too.
 func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server ServerStore, opts ...OwnerOption) (*Local, error) {
 	// The owner's keys decide the server's configuration, and the owner
 	// needs a storage client: start the owner against a deferred client.
@@ -28,7 +29,7 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewStorageServer(crs, o.Keys(), server)
+	s, err := NewStorageServer(crs, o.Keys(), server, WithServerLimits(o.cfg.limits))
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 	// The verifier receives every state synchronously from the owner in
 	// this process, so it needs no maximum state age (and no owner
 	// heartbeat).
-	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithTrustedSource(o), WithStateSource(s), WithoutMaxStateAge())
+	v, err := NewVerifier(crs.VerifierKey(), o.Keys(), WithTrustedSource(o), WithStateSource(s), WithoutMaxStateAge(), WithVerifierLimits(o.cfg.limits))
 	if err != nil {
 		return nil, err
 	}

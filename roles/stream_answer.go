@@ -42,10 +42,14 @@ type EdgeRows struct {
 
 // StreamPart is what a stream answer carries for one live batch of the
 // window: its header, its non-membership witness at the state's epoch, its
-// claimed values (one per column) and, for an edge batch, its rows.
+// claimed values (one per column) and, for an edge batch, its rows. A part
+// of a batch whose header the request listed as held (StreamRequest.Held)
+// carries neither header nor witness: its run entry names the batch by its
+// digest, and that entry, unrevoked under the signed stream head, shows it
+// live (SPEC §11.5).
 type StreamPart struct {
-	Header  SignedHeader   `cbor:"hdr"`
-	Witness WitnessWire    `cbor:"wit"`
+	Header  *SignedHeader  `cbor:"hdr,omitempty"`
+	Witness *WitnessWire   `cbor:"wit,omitempty"`
 	Values  []codec.Scalar `cbor:"x"`
 	Edge    *EdgeRows      `cbor:"edge,omitempty"`
 }
@@ -53,13 +57,38 @@ type StreamPart struct {
 // StreamAnswer is the storage server's answer to a StreamQuery: the signed
 // state it is built on, the completeness proof, one part per live batch of
 // the window in stream order, and one aggregated proof for every opening.
+//
+// A window that meets more entries than one answer may cover is split into
+// segments (SPEC §11.5): segment Seg of Segs carries a consecutive slice of
+// the run, the parts of its live entries and its own aggregated proof; the
+// last one carries the run's range proof. Segs is 0 (omitted) for an answer
+// in one piece. Rest holds the segments after the first, as
+// StorageServer.AnswerStream and FetchStream return them; it is not on the
+// wire (each segment is its own message).
 type StreamAnswer struct {
 	Query StreamQuery  `cbor:"q"`
 	State SignedState  `cbor:"state"`
 	Proof StreamProof  `cbor:"sp"`
 	Parts []StreamPart `cbor:"parts"`
 	Pi    *codec.G1    `cbor:"pi,omitempty"` // absent only when there is no part
+	Seg   uint32       `cbor:"seg,omitempty"`
+	Segs  uint32       `cbor:"segs,omitempty"`
+
+	Rest []*StreamAnswer `cbor:"-"`
 }
+
+// StreamRequest asks a storage server for segment Seg of the answer to
+// Query (SPEC §11.5). Held lists the digests of the batches whose headers
+// the verifier already holds (at most MaxHeldBatches): their parts come
+// without header and witness.
+type StreamRequest struct {
+	Query StreamQuery `cbor:"q"`
+	Seg   uint32      `cbor:"seg,omitempty"`
+	Held  []BatchID   `cbor:"held,omitempty"`
+}
+
+// MaxHeldBatches is the most header digests a StreamRequest may list.
+const MaxHeldBatches = 4096
 
 // StreamResult is a verified stream answer.
 type StreamResult struct {
@@ -106,8 +135,10 @@ func checkStreamQuery(q *StreamQuery, lim Limits) error {
 }
 
 // streamContext is the hash every coefficient of a stream answer derives
-// from: the query, the state (digest, issue time, head) and the run.
-func streamContext(q *StreamQuery, st *SignedState, run []StreamEntry) ([]byte, error) {
+// from: the query, the state (digest, issue time, head) and the run — for a
+// segment of a split answer, its slice of the run, then u64(seg) and
+// u64(segs) (SPEC §11.5).
+func streamContext(q *StreamQuery, st *SignedState, run []StreamEntry, seg, segs uint32) ([]byte, error) {
 	qb, err := codec.Default().Marshal(q)
 	if err != nil {
 		return nil, invalid("stream query", "%v", err)
@@ -120,6 +151,9 @@ func streamContext(q *StreamQuery, st *SignedState, run []StreamEntry) ([]byte, 
 	for i := range run {
 		l := run[i].Leaf()
 		parts = append(parts, l[:])
+	}
+	if segs > 1 {
+		parts = append(parts, hash.U64(uint64(seg)), hash.U64(uint64(segs)))
 	}
 	h := hash.Sum(tagStreamWindow, parts...)
 	return h[:], nil

@@ -270,16 +270,16 @@ func TestStreamMaliciousServer(t *testing.T) {
 	require.NoError(t, err)
 	incomplete("revoked batch as an extra part", func(a *roles.StreamAnswer) {
 		p := a.Parts[3]
-		p.Header = *rb
+		p.Header = rb
 		a.Parts = append(a.Parts[:4], append([]roles.StreamPart{p}, a.Parts[4:]...)...)
 	})
 	// The old version of the updated batch.
 	ob, err := r.l.Server.Header(ctx, oldV)
 	require.NoError(t, err)
-	incomplete("old version's part", func(a *roles.StreamAnswer) { a.Parts[3].Header = *ob })
+	incomplete("old version's part", func(a *roles.StreamAnswer) { a.Parts[3].Header = ob })
 	incomplete("old version's entry", func(a *roles.StreamAnswer) {
 		a.Proof.Run[3].Batch, a.Proof.Run[3].Version = oldV, 0
-		a.Parts[3].Header = *ob
+		a.Parts[3].Header = ob
 	})
 	// A duplicated batch.
 	incomplete("duplicated part", func(a *roles.StreamAnswer) { a.Parts = append(a.Parts, a.Parts[1]) })

@@ -239,16 +239,20 @@ type Limits struct {
 	MaxNameLen       int // bytes in a stream or column name
 	MaxNonceLen      int // bytes in an audit nonce
 	MaxStatesPerCall int // states returned or synced per request
-	MaxStreamBatches int // entries of a stream one stream answer may cover (SPEC §11)
+	MaxStreamBatches int // entries of a stream one stream answer (or one segment of it) may cover (SPEC §11)
+	// MaxStreamSegments caps the segments a split stream answer may have
+	// (SPEC §11.5): a window meets at most MaxStreamBatches ×
+	// MaxStreamSegments entries.
+	MaxStreamSegments int
 }
 
 // DefaultLimits returns the limits used unless configured otherwise.
 func DefaultLimits() Limits {
-	return Limits{MaxColumns: 64, MaxNameLen: 256, MaxNonceLen: 64, MaxStatesPerCall: 100_000, MaxStreamBatches: 128}
+	return Limits{MaxColumns: 64, MaxNameLen: 256, MaxNonceLen: 64, MaxStatesPerCall: 100_000, MaxStreamBatches: 128, MaxStreamSegments: 64}
 }
 
 func (l Limits) check() error {
-	if l.MaxColumns < 1 || l.MaxNameLen < 1 || l.MaxNonceLen < 1 || l.MaxStatesPerCall < 1 || l.MaxStreamBatches < 1 {
+	if l.MaxColumns < 1 || l.MaxNameLen < 1 || l.MaxNonceLen < 1 || l.MaxStatesPerCall < 1 || l.MaxStreamBatches < 1 || l.MaxStreamSegments < 1 {
 		return invalid("limits", "every limit must be positive: %+v", l)
 	}
 	return nil

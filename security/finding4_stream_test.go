@@ -44,7 +44,8 @@ func TestFinding4StreamPartsDecodedLast(t *testing.T) {
 	foreign := *ans
 	foreign.Parts = append([]roles.StreamPart(nil), ans.Parts...)
 	for i := range foreign.Parts {
-		foreign.Parts[i].Header = worstcase.Header(capacity, roles.DefaultLimits())
+		h := worstcase.Header(capacity, roles.DefaultLimits())
+		foreign.Parts[i].Header = &h
 	}
 	body, err := codec.Default().Marshal(&transport.VerifyStreamRequest{Query: *q, Answer: foreign})
 	require.NoError(t, err)

@@ -86,13 +86,11 @@ func (c StorageClient) Answer(ctx context.Context, q *roles.Query) (*roles.Answe
 	return &a, nil
 }
 
-// AnswerStream calls generate_stream_proof.
+// AnswerStream fetches every segment of the answer to q with
+// generate_stream_segment (roles.FetchStream, no header held): the first
+// segment, the others in its Rest.
 func (c StorageClient) AnswerStream(ctx context.Context, q *roles.StreamQuery) (*roles.StreamAnswer, error) {
-	var a roles.StreamAnswer
-	if err := c.call(ctx, "generate_stream_proof", q, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return roles.FetchStream(ctx, c, q, nil)
 }
 
 // Header calls get_header.
@@ -237,7 +235,7 @@ func (c VerifierClient) Verify(ctx context.Context, q *roles.Query, a *roles.Ans
 // VerifyStream calls verify_stream.
 func (c VerifierClient) VerifyStream(ctx context.Context, q *roles.StreamQuery, a *roles.StreamAnswer) (*VerifyStreamResult, error) {
 	var r VerifyStreamResult
-	if err := c.call(ctx, "verify_stream", &VerifyStreamRequest{Query: *q, Answer: *a}, &r); err != nil {
+	if err := c.call(ctx, "verify_stream", verifyStreamRequest(q, a), &r); err != nil {
 		return nil, err
 	}
 	return &r, nil

@@ -87,6 +87,12 @@ func sizeStreamAnswer(l roles.Limits) int64 {
 		int64(l.MaxStreamBatches+2)*entry + int64(l.MaxStreamBatches)*part + encG1
 }
 
+// MaxVerifyStreamBytes caps a verify_stream request of an answer in
+// segments (SPEC §11.5): up to MaxStreamSegments of them, but never more
+// bytes than this (nor less than one whole answer). Segments of warm
+// verifiers (held headers) and of few columns are far smaller.
+const MaxVerifyStreamBytes = 32 << 20
+
 // maxVerifyManyBytes caps a verify_many request: up to roles.MaxVerifyMany
 // answers, but never more bytes than this.
 const maxVerifyManyBytes = 16 << 20
@@ -101,14 +107,15 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 	return map[string]map[string]int64{
 		ServiceStorage: {
 			"health": smallRequest, "latest_state": smallRequest, "get_header": smallRequest, "get_states": smallRequest,
-			"list_batches":          smallRequest + encBytes(l.MaxNameLen),
-			"store_batch":           store,
-			"update_batch":          store,
-			"add_revoked_item":      sizeState(l),
-			"generate_dc_proof":     sizeQuery(n, l),
-			"generate_da_proof":     sizeQuery(n, l),
-			"generate_time_proofs":  sizeQuery(n, l),
-			"generate_stream_proof": sizeStreamQuery(l),
+			"list_batches":            smallRequest + encBytes(l.MaxNameLen),
+			"store_batch":             store,
+			"update_batch":            store,
+			"add_revoked_item":        sizeState(l),
+			"generate_dc_proof":       sizeQuery(n, l),
+			"generate_da_proof":       sizeQuery(n, l),
+			"generate_time_proofs":    sizeQuery(n, l),
+			"generate_stream_proof":   sizeStreamQuery(l),
+			"generate_stream_segment": sizeStreamQuery(l) + 64 + int64(roles.MaxHeldBatches)*encHash,
 		},
 		ServiceOwner: {
 			"health": smallRequest, "get_crs": smallRequest, "get_global_pk": smallRequest, "get_states": smallRequest,
@@ -122,7 +129,8 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 			"verify_dc_query":    verify,
 			"verify_da_audit":    verify,
 			"verify_time_proofs": verify,
-			"verify_stream":      1024 + sizeStreamQuery(l) + sizeStreamAnswer(l),
+			"verify_stream":      min(1024+sizeStreamQuery(l)+int64(l.MaxStreamSegments)*sizeStreamAnswer(l), max(MaxVerifyStreamBytes, 1024+sizeStreamQuery(l)+sizeStreamAnswer(l))),
+			"held_batches":       smallRequest + encBytes(l.MaxNameLen),
 			"verify_many":        min(1024+int64(roles.MaxVerifyMany)*verify, maxVerifyManyBytes),
 			"update_global_pk":   sizeState(l),
 		},

@@ -165,10 +165,13 @@ type UpdatePlan struct {
 	Columns    []roles.ColumnInfo `cbor:"cols"`
 }
 
-// VerifyStreamRequest asks a verifier to check a stream answer.
+// VerifyStreamRequest asks a verifier to check a stream answer: Answer,
+// and for an answer in segments (SPEC §11.5) the segments after the first
+// in Rest, all checked together.
 type VerifyStreamRequest struct {
-	Query  roles.StreamQuery  `cbor:"q"`
-	Answer roles.StreamAnswer `cbor:"ans"`
+	Query  roles.StreamQuery    `cbor:"q"`
+	Answer roles.StreamAnswer   `cbor:"ans"`
+	Rest   []roles.StreamAnswer `cbor:"rest,omitempty"`
 }
 
 // VerifyStreamResult is a verified stream answer on the wire.

@@ -209,8 +209,9 @@ func StorageService(s *roles.StorageServer) *Service {
 		answer("generate_da_proof", roles.QueryAudit),
 		answer("generate_time_proofs", roles.QueryWindow),
 		method("generate_stream_proof", true, func(ctx context.Context, q *roles.StreamQuery) (*roles.StreamAnswer, error) {
-			return s.AnswerStream(ctx, q)
+			return answerStreamWhole(ctx, s, q) // stream_segments.go
 		}),
+		streamSegmentMethod(s),
 		method("get_header", true, func(ctx context.Context, r *BatchRef) (*roles.SignedHeader, error) {
 			return s.Header(ctx, r.Batch)
 		}),
@@ -225,7 +226,7 @@ func StorageService(s *roles.StorageServer) *Service {
 		method("latest_state", true, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
 			return s.LatestState(ctx)
 		}),
-	), s.Capacity(), s.Limits(), s.Limits().MaxColumns, map[string]int{"store_batch": wide, "update_batch": wide}))
+	), s.Capacity(), s.Limits(), s.Limits().MaxColumns, map[string]int{"store_batch": wide, "update_batch": wide, "generate_stream_segment": roles.MaxHeldBatches}))
 }
 
 // OwnerService serves a data owner's methods (SPEC §8): health, get_crs (the
@@ -390,13 +391,14 @@ func VerifierService(v *roles.Verifier) *Service {
 				default:
 					return nil, fmt.Errorf("transport: verify_stream: request of type %T: %w", req, errInvalid)
 				}
-				res, err := v.VerifyStream(ctx, &r.Query, &r.Answer)
+				res, err := v.VerifyStream(ctx, &r.Query, r.answer())
 				if err != nil {
 					return nil, err
 				}
 				return toVerifyStreamResult(res), nil
 			}},
 		verifyMany(v),
+		heldBatchesMethod(v), // stream_segments.go
 		method("update_global_pk", true, func(ctx context.Context, st *roles.SignedState) (*Empty, error) {
 			// A remote caller must not anchor a verifier: one that holds no
 			// state anchors at its trusted source first, or refuses.
@@ -415,7 +417,7 @@ func VerifierService(v *roles.Verifier) *Service {
 			}
 			return &Empty{}, err
 		}),
-	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": v.Limits().MaxStreamBatches + 2, "verify_many": roles.MaxVerifyMany}))
+	), v.Capacity(), v.Limits(), v.Limits().MaxColumns, map[string]int{"verify_stream": max(v.Limits().MaxStreamBatches+2, v.Limits().MaxStreamSegments), "verify_many": roles.MaxVerifyMany}))
 }
 
 // verifyStreamWire is the request of verify_stream as the verifier service
@@ -424,8 +426,9 @@ func VerifierService(v *roles.Verifier) *Service {
 // bytes, to a live entry of the owner's signed stream — so that no peer
 // can make the verifier decode the points of headers it will not use.
 type verifyStreamWire struct {
-	Query  roles.StreamQuery `cbor:"q"`
-	Answer streamAnswerWire  `cbor:"ans"`
+	Query  roles.StreamQuery  `cbor:"q"`
+	Answer streamAnswerWire   `cbor:"ans"`
+	Rest   []streamAnswerWire `cbor:"rest,omitempty"`
 }
 
 type streamAnswerWire struct {
@@ -434,13 +437,15 @@ type streamAnswerWire struct {
 	Proof roles.StreamProof `cbor:"sp"`
 	Parts []streamPartWire  `cbor:"parts"`
 	Pi    *codec.G1         `cbor:"pi,omitempty"`
+	Seg   uint32            `cbor:"seg,omitempty"`
+	Segs  uint32            `cbor:"segs,omitempty"`
 }
 
 type streamPartWire struct {
-	Header  signedHeaderSpans `cbor:"hdr"`
-	Witness span              `cbor:"wit"`
-	Values  span              `cbor:"x"`
-	Edge    *span             `cbor:"edge,omitempty"` // a pointer: omitempty ignores a marshaler's emptiness
+	Header  *signedHeaderSpans `cbor:"hdr,omitempty"` // absent: a header the verifier holds
+	Witness *span              `cbor:"wit,omitempty"`
+	Values  span               `cbor:"x"`
+	Edge    *span              `cbor:"edge,omitempty"` // a pointer: omitempty ignores a marshaler's emptiness
 }
 
 type signedHeaderSpans struct {
@@ -466,33 +471,31 @@ func newStreamDecoder(v *roles.Verifier) *streamDecoder {
 }
 
 func (d *streamDecoder) decode(ctx context.Context, w *verifyStreamWire) (*VerifyStreamRequest, error) {
-	a := &w.Answer
-	r := &VerifyStreamRequest{Query: w.Query, Answer: roles.StreamAnswer{Query: a.Query, State: a.State, Proof: a.Proof, Pi: a.Pi}}
-	digest := func(i int) roles.BatchID {
-		return hash.Sum(hash.TagHeader, a.Parts[i].Header.Header) // D of SPEC §5: the canonical bytes
+	wires := append([]*streamAnswerWire{&w.Answer}, ptrs(w.Rest)...)
+	segs := make([]*roles.StreamAnswer, len(wires))
+	parts := make([]int, len(wires))
+	for k, a := range wires {
+		segs[k] = &roles.StreamAnswer{Query: a.Query, State: a.State, Proof: a.Proof, Pi: a.Pi, Seg: a.Seg, Segs: a.Segs}
+		parts[k] = len(a.Parts)
 	}
-	if err := d.v.PrecheckStream(ctx, &r.Query, &r.Answer, len(a.Parts), digest); err != nil {
+	digest := func(k, i int) (roles.BatchID, bool) {
+		h := wires[k].Parts[i].Header
+		if h == nil {
+			return roles.BatchID{}, false
+		}
+		return hash.Sum(hash.TagHeader, h.Header), true // D of SPEC §5: the canonical bytes
+	}
+	if err := d.v.PrecheckStream(ctx, &w.Query, segs, parts, digest); err != nil {
 		return nil, err
 	}
-	r.Answer.Parts = make([]roles.StreamPart, len(a.Parts))
-	for i := range a.Parts {
-		pw, p := &a.Parts[i], &r.Answer.Parts[i]
-		p.Header.Sig = pw.Header.Sig
-		if err := d.hdr.Unmarshal(pw.Header.Header, &p.Header.Header); err != nil {
-			return nil, fmt.Errorf("transport: decode header of part %d: %w", i, err)
+	for k, a := range wires {
+		if err := d.decodeParts(a, segs[k]); err != nil {
+			return nil, err
 		}
-		if err := d.wit.Unmarshal(pw.Witness, &p.Witness); err != nil {
-			return nil, fmt.Errorf("transport: decode witness of part %d: %w", i, err)
-		}
-		if err := d.values.Unmarshal(pw.Values, &p.Values); err != nil {
-			return nil, fmt.Errorf("transport: decode values of part %d: %w", i, err)
-		}
-		if pw.Edge != nil {
-			p.Edge = new(roles.EdgeRows)
-			if err := d.edges.Unmarshal(*pw.Edge, p.Edge); err != nil {
-				return nil, fmt.Errorf("transport: decode edge rows of part %d: %w", i, err)
-			}
-		}
+	}
+	r := &VerifyStreamRequest{Query: w.Query, Answer: *segs[0]}
+	for _, a := range segs[1:] {
+		r.Rest = append(r.Rest, *a)
 	}
 	return r, nil
 }

@@ -114,36 +114,49 @@ func dec(v int64, scale int) string {
 	return sign + s[:len(s)-scale] + "." + s[len(s)-scale:]
 }
 
-// tamperingStorage serves generate_stream_proof on 127.0.0.1 with the
-// answers of the storage server at addr, changed by tamper.
+// tamperingStorage serves generate_stream_proof and
+// generate_stream_segment on 127.0.0.1 with the answers of the storage
+// server at addr, changed by tamper (each segment of a split answer).
 func tamperingStorage(t *testing.T, addr string, tamper func(*roles.StreamAnswer)) string {
 	t.Helper()
 	tr, err := transport.Dial(addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { tr.Close() })
+	serve := func(answer func(ctx context.Context, body []byte) (*roles.StreamAnswer, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			var a *roles.StreamAnswer
+			if err == nil {
+				a, err = answer(r.Context(), body)
+			}
+			var out []byte
+			if err == nil {
+				tamper(a)
+				out, err = codec.Default().Marshal(a)
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", transport.ContentType)
+			_, _ = w.Write(out)
+		}
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/storage/generate_stream_proof", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	mux.HandleFunc("/v1/storage/generate_stream_proof", serve(func(ctx context.Context, body []byte) (*roles.StreamAnswer, error) {
 		var q roles.StreamQuery
-		if err == nil {
-			err = codec.Default().Unmarshal(body, &q)
+		if err := codec.Default().Unmarshal(body, &q); err != nil {
+			return nil, err
 		}
-		var a *roles.StreamAnswer
-		if err == nil {
-			a, err = transport.StorageClient{T: tr}.AnswerStream(r.Context(), &q)
+		return transport.StorageClient{T: tr}.AnswerStreamSegment(ctx, &roles.StreamRequest{Query: q})
+	}))
+	mux.HandleFunc("/v1/storage/generate_stream_segment", serve(func(ctx context.Context, body []byte) (*roles.StreamAnswer, error) {
+		var req roles.StreamRequest
+		if err := codec.Default().Unmarshal(body, &req); err != nil {
+			return nil, err
 		}
-		var out []byte
-		if err == nil {
-			tamper(a)
-			out, err = codec.Default().Marshal(a)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", transport.ContentType)
-		_, _ = w.Write(out)
-	})
+		return transport.StorageClient{T: tr}.AnswerStreamSegment(ctx, &req)
+	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

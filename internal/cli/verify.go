@@ -70,9 +70,15 @@ func (qc *queryClients) verify(ctx context.Context, q *roles.Query) (*transport.
 }
 
 // verifyStream asks the storage server the stream query q and has the
-// verifier check the answer (SPEC §11).
+// verifier check the answer (SPEC §11): the headers the verifier already
+// holds are named, not sent again, and a window wider than one answer
+// comes in segments, all fetched and verified together (§11.5).
 func (qc *queryClients) verifyStream(ctx context.Context, q *roles.StreamQuery) (*transport.VerifyStreamResult, error) {
-	ans, err := qc.storage.AnswerStream(ctx, q)
+	held, err := qc.verifier.HeldBatches(ctx, q.Stream, q.TimeFrom, q.TimeTo)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: %w", err)
+	}
+	ans, err := roles.FetchStream(ctx, qc.storage, q, held)
 	if err != nil {
 		return nil, fmt.Errorf("storage server: %w", err)
 	}

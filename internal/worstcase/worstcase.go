@@ -130,7 +130,8 @@ func StreamAnswer(n int, l roles.Limits) roles.StreamAnswer {
 		a.Proof.Run = append(a.Proof.Run, roles.StreamEntry{Seq: math.MaxUint64 - uint64(i), Version: math.MaxUint32, Batch: roles.BatchID(h),
 			T0: math.MaxUint64, T1: math.MaxUint64, Revoked: true})
 	}
-	part := roles.StreamPart{Header: Header(n, l), Witness: roles.WitnessWire{W: codec.G1OrIdentity(g1), U: scalar(0)},
+	hdr := Header(n, l)
+	part := roles.StreamPart{Header: &hdr, Witness: &roles.WitnessWire{W: codec.G1OrIdentity(g1), U: scalar(0)},
 		Edge: &roles.EdgeRows{First: math.MaxUint32, Last: math.MaxUint32, Times: []uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64, math.MaxUint64}}}
 	for i := range l.MaxColumns {
 		part.Values = append(part.Values, scalar(i))
@@ -140,7 +141,40 @@ func StreamAnswer(n int, l roles.Limits) roles.StreamAnswer {
 	}
 	p := g1
 	a.Pi = &p
+	a.Seg, a.Segs = math.MaxUint32, math.MaxUint32
 	return a
+}
+
+// VerifyStreamRequest returns a verify_stream request at the limits: the
+// answer above, and as many more segments of that size as
+// MaxStreamSegments and transport.MaxVerifyStreamBytes allow.
+func VerifyStreamRequest(n int, l roles.Limits) *transport.VerifyStreamRequest {
+	sq := StreamQuery(l)
+	a := StreamAnswer(n, l)
+	r := &transport.VerifyStreamRequest{Query: sq, Answer: a}
+	b, err := codec.Default().Marshal(&a)
+	if err != nil {
+		panic(err) // fixed values: unreachable
+	}
+	one := int64(len(b))
+	for len(r.Rest)+1 < l.MaxStreamSegments && int64(len(r.Rest)+2)*one+4096 <= transport.MaxVerifyStreamBytes {
+		r.Rest = append(r.Rest, a)
+	}
+	return r
+}
+
+// StreamRequest returns a stream request at the limits: the stream query
+// above, the largest segment number and MaxHeldBatches held digests.
+func StreamRequest(l roles.Limits) roles.StreamRequest {
+	r := roles.StreamRequest{Query: StreamQuery(l), Seg: math.MaxUint32}
+	for i := range roles.MaxHeldBatches {
+		var id roles.BatchID
+		for j := range id {
+			id[j] = byte(0x80 | i)
+		}
+		r.Held = append(r.Held, id)
+	}
+	return r
 }
 
 // State returns a signed state at the limits (with a revocation entry).
@@ -202,16 +236,18 @@ func Requests(n int, l roles.Limits) map[string]map[string]any {
 	verify := VerifyRequest(n, l)
 	q := Query(n, l)
 	sq := StreamQuery(l)
+	sr := StreamRequest(l)
 	return map[string]map[string]any{
 		transport.ServiceVerifier: {
 			"verify_dc_query": verify, "verify_da_audit": verify, "verify_time_proofs": verify,
 			"update_global_pk": State(l),
-			"verify_stream":    &transport.VerifyStreamRequest{Query: sq, Answer: StreamAnswer(n, l)},
+			"verify_stream":    VerifyStreamRequest(n, l),
+			"held_batches":     &transport.HeldRequest{Stream: name(0, l.MaxNameLen), From: math.MaxUint64, To: math.MaxUint64},
 		},
 		transport.ServiceStorage: {
 			"store_batch": StoreBatch(n, l), "update_batch": UpdateBatch(n, l), "add_revoked_item": State(l),
 			"generate_dc_proof": &q, "generate_da_proof": &q, "generate_time_proofs": &q,
-			"generate_stream_proof": &sq,
+			"generate_stream_proof": &sq, "generate_stream_segment": &sr,
 		},
 		transport.ServiceOwner: {
 			"create_batch": NewBatch(n, l),

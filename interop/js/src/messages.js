@@ -107,18 +107,26 @@ export const StreamProof = Struct('StreamProof', {
   proof: [ListOrNull(Hash32), 'req']
 })
 export const EdgeRows = Struct('EdgeRows', { i0: [u32, 'req'], i1: [u32, 'req'], t: [ListOrNull(u64), 'req'] })
+// hdr and wit are both absent for a batch whose header the verifier holds (§11.5)
 export const StreamPart = Struct('StreamPart', {
-  hdr: [SignedHeader, 'req'], wit: [Witness, 'req'], x: [ListOrNull(T.Scalar), 'req'], edge: [EdgeRows, 'opt']
+  hdr: [SignedHeader, 'opt'], wit: [Witness, 'opt'], x: [ListOrNull(T.Scalar), 'req'], edge: [EdgeRows, 'opt']
 })
 export const StreamAnswer = Struct('StreamAnswer', {
   q: [StreamQuery, 'req'],
   state: [SignedState, 'req'],
   sp: [StreamProof, 'req'],
   parts: [ListOrNull(StreamPart), 'req'],
-  pi: [T.G1, 'opt']
+  pi: [T.G1, 'opt'],
+  seg: [u32, 'opt'],
+  segs: [u32, 'opt']
+})
+export const StreamRequest = Struct('StreamRequest', {
+  q: [StreamQuery, 'req'], seg: [u32, 'opt'], held: [ListOrNull(Hash32), 'opt']
 })
 
 export const VerifyRequest = Struct('VerifyRequest', { q: [Query, 'req'], ans: [Answer, 'req'] })
-export const VerifyStreamRequest = Struct('VerifyStreamRequest', { q: [StreamQuery, 'req'], ans: [StreamAnswer, 'req'] })
+export const VerifyStreamRequest = Struct('VerifyStreamRequest', {
+  q: [StreamQuery, 'req'], ans: [StreamAnswer, 'req'], rest: [ListOrNull(StreamAnswer), 'opt']
+})
 export const VerifyManyRequest = Struct('VerifyManyRequest', { items: [ListOrNull(T.Raw), 'req'] })
 export const CRSFile = Struct('CRSFile', { crs: [BytesOrNull, 'req'], keys: [OwnerKeys, 'req'] })

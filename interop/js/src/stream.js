@@ -50,7 +50,7 @@ export function checkCompleteness (head, q, sp) {
   return run.filter(e => !e.rev && meets(e, T0, T1))
 }
 
-/** verifyStream verifies a VerifyStreamRequest (§12.4) and returns the VerifyStreamResult. */
+/** verifyStream verifies a VerifyStreamRequest (§12.4, with the segments of §11.5) and returns the VerifyStreamResult. */
 export function verifyStream (cfg, holder, req) {
   const { q, ans } = req
   // 1. the query
@@ -58,11 +58,31 @@ export function verifyStream (cfg, holder, req) {
   if (q.cols.length < 1 || q.cols.length > cfg.limits.max_columns || new Set(q.cols).size !== q.cols.length) fail(INVALID_INPUT, 'stream query: columns')
   const kind = Number(q.kind)
   if (!((kind === 4 && q.tfrom <= q.tto) || (kind === 1 && q.tfrom === q.tto))) fail(INVALID_INPUT, 'stream query: kind or window')
-  // 2. the answer is for this query
-  if (!equalBytes(q.raw, ans.q.raw)) fail(BAD_PROOF, 'stream answer for another query')
-  // 3. bounds
+  // 2.–3. every segment answers this query, within the bounds; the segments are all there, in order
+  const segs = [ans, ...(req.rest ?? [])]
+  const m = segs.length
   const maxB = cfg.limits.max_stream_batches
-  if (ans.sp.run.length > maxB + 2 || ans.parts.length > maxB) fail(TOO_LARGE, 'stream answer: too many entries')
+  const maxSegs = cfg.limits.max_stream_segments ?? 64
+  if (m > maxSegs) fail(TOO_LARGE, 'stream answer: too many segments')
+  const want = ans.segs === undefined ? 1 : Number(ans.segs)
+  if (Math.max(want, 1) !== m) fail(INCOMPLETE, `stream answer: ${m} segments of an answer in ${want}`)
+  segs.forEach((a, k) => {
+    if (!equalBytes(q.raw, a.q.raw)) fail(BAD_PROOF, 'stream answer for another query')
+    const seg = a.seg === undefined ? 0 : Number(a.seg)
+    const count = a.segs === undefined ? 0 : Number(a.segs)
+    if (seg !== k || count !== (m === 1 ? 0 : m)) fail(INCOMPLETE, `stream answer: segment ${seg} of ${count} where ${k} belongs`)
+    if (a.sp.run.length > maxB + 2 || a.parts.length > maxB) fail(TOO_LARGE, 'stream answer: too many entries')
+    if (a.sp.run.length === 0) fail(INCOMPLETE, 'stream answer: a segment with an empty run')
+    if (k > 0) {
+      if (!equalBytes(a.state.raw, ans.state.raw)) fail(INCOMPLETE, 'stream answer: segments on different states')
+      const p = a.sp
+      const p0 = ans.sp
+      if (p.idx !== p0.idx || !equalBytes(p.root, p0.root) || p.n !== p0.n || p.path.length !== p0.path.length || p.path.some((h, i) => !equalBytes(h, p0.path[i]))) {
+        fail(INCOMPLETE, 'stream answer: segments of different streams')
+      }
+    }
+    if (k < m - 1 && a.sp.proof.length > 0) fail(INCOMPLETE, 'stream answer: a range proof before the last segment')
+  })
   // 4. the state
   const st = ans.state
   checkSignedState(cfg, st)
@@ -73,9 +93,13 @@ export function verifyStream (cfg, holder, req) {
   if (hs.iat !== st.iat || !equalBytes(head.root, st.head.root) || head.streams !== st.head.streams || head.entries !== st.head.entries) {
     fail(STALE_STATE, 'stream answer built on another signature of the state')
   }
-  // 5.–6. completeness
-  const live = checkCompleteness(head, q, ans.sp)
-  if (ans.parts.length !== live.length) fail(INCOMPLETE, 'stream answer: one part per live entry')
+  // 5.–6. one completeness proof over the concatenated run; each segment's parts are its live entries
+  const merged = { ...ans.sp, run: segs.flatMap(a => a.sp.run), proof: segs[m - 1].sp.proof }
+  checkCompleteness(head, q, merged)
+  const T0 = q.tfrom
+  const T1 = q.tto
+  const lives = segs.map(a => a.sp.run.filter(e => !e.rev && meets(e, T0, T1)))
+  segs.forEach((a, k) => { if (a.parts.length !== lives[k].length) fail(INCOMPLETE, 'stream answer: one part per live entry') })
   const k = q.cols.length
   const result = {
     stream: q.stream,
@@ -83,80 +107,100 @@ export function verifyStream (cfg, holder, req) {
     iat: Number(st.iat),
     cols: q.cols
   }
+  const live = lives.flat()
   // 7. nothing live
   if (live.length === 0) {
-    if (ans.pi !== undefined) fail(BAD_PROOF, 'stream answer: proof without parts')
+    if (segs.some(a => a.pi !== undefined)) fail(BAD_PROOF, 'stream answer: proof without parts')
     return { ...result, totals: q.cols.map(() => '0'), raw: q.cols.map(() => '0'), scales: q.cols.map(() => 0), batches: null, rows: 0 }
   }
-  // 8. the proof, ctx
-  if (ans.pi === undefined) fail(BAD_PROOF, 'stream answer: no proof')
-  const T0 = q.tfrom
-  const T1 = q.tto
-  const ctx = H('vds/v1/stream-window', q.raw, stateDigest(st), u64(st.iat), st.head.root, ...ans.sp.run.map(entryLeaf))
-  // 9. parts
-  const parts = []
-  const gammaInput = []
-  ans.parts.forEach((part, i) => {
-    const e = live[i]
-    const D = checkSignedHeader(cfg, part.hdr)
-    const h = part.hdr.h
-    if (!equalBytes(D, e.batch) || h.stream !== q.stream || h.seq !== e.seq || h.ver !== e.ver || h.t0 !== e.t0 || h.t1 !== e.t1) {
-      fail(INCOMPLETE, `stream part ${i}: header is not the entry's batch`)
-    }
-    const idx = columnIndexes(h, q.cols)
-    if (part.x.length !== k) fail(BAD_PROOF, `stream part ${i}: one value per column`)
-    const interior = T0 <= e.t0 && e.t1 <= T1
-    const p = { D, h, idx, x: part.x, wit: part.wit, interior, rows: 0n }
-    gammaInput.push(...part.x.map(encodeScalar))
-    if (interior) {
-      if (part.edge !== undefined) fail(BAD_PROOF, `stream part ${i}: edge rows for an interior entry`)
-      p.a = 1n; p.b = h.rows; p.rows = h.rows
-      p.ctx = concat(ctx, u64(e.seq))
-    } else {
-      if (part.edge === undefined) fail(BAD_PROOF, `stream part ${i}: no edge rows`)
-      const { i0, i1, t } = part.edge
-      const bo = boundaryOpening(cfg, D, h, i0, i1, t, T0, T1)
-      p.edge = bo
-      if (i1 === i0 - 1n) {
-        if (part.x.some(x => x !== 0n)) fail(BAD_PROOF, `stream part ${i}: non-zero value for an edge without rows`)
-        p.empty = true
-      } else {
-        p.a = i0; p.b = i1; p.rows = i1 - i0 + 1n
-      }
-      p.ctx = concat(ctx, u64(e.seq), u64(i0), u64(i1))
-      gammaInput.push(u64(i0), u64(i1), ...t.map(u64))
-    }
-    parts.push(p)
-  })
-  const nEdges = parts.filter(p => !p.interior).length
-  const gam = HFrK(parts.length + nEdges, 'vds/v1/stream-window', ctx, ...gammaInput)
-  // the §11.4 equation: Σ pairs = e(π, ĝ)·Z^X
   const vk = cfg.vk
-  const pairs = []
-  let X = 0n
-  let j = 0
-  parts.forEach((p, i) => {
-    if (!p.empty) {
-      const rho = columnCoefficients(p.ctx, p.x)
-      const { C, x } = combined(p.h, p.idx, rho, p.x)
-      pairs.push([mul(C, gam[i]), vk.rangeW(Number(p.a), Number(p.b))])
-      X = mod(X + gam[i] * x)
+  const equations = []
+  const all = []
+  segs.forEach((a, s) => {
+    if (lives[s].length === 0) {
+      if (a.pi !== undefined) fail(BAD_PROOF, 'stream answer: proof without parts')
+      return
     }
-    if (!p.interior) {
-      const gp = gam[parts.length + j++]
-      pairs.push([mul(p.edge.W, gp), p.h.tc])
-      X = mod(X + gp * p.edge.xh)
-    }
+    // 8. the proof, ctx (of the segment: its slice of the run, u64(seg), u64(segs))
+    if (a.pi === undefined) fail(BAD_PROOF, 'stream answer: no proof')
+    const tail = m > 1 ? [u64(BigInt(s)), u64(BigInt(m))] : []
+    const ctx = H('vds/v1/stream-window', q.raw, stateDigest(st), u64(st.iat), st.head.root, ...a.sp.run.map(entryLeaf), ...tail)
+    // 9. parts
+    const parts = []
+    const gammaInput = []
+    a.parts.forEach((part, i) => {
+      const e = lives[s][i]
+      let D, sh
+      if (part.hdr !== undefined && part.wit !== undefined) {
+        D = checkSignedHeader(cfg, part.hdr)
+        sh = part.hdr
+        holder.headers?.set(hex(D), sh)
+      } else if (part.hdr === undefined && part.wit === undefined) {
+        sh = holder.headers?.get(hex(e.batch))
+        if (sh === undefined) fail(INCOMPLETE, `stream part ${i}: no header, and none held for the entry's batch`)
+        D = e.batch
+      } else {
+        fail(BAD_PROOF, `stream part ${i}: a header without witness or a witness without header`)
+      }
+      const h = sh.h
+      if (!equalBytes(D, e.batch) || h.stream !== q.stream || h.seq !== e.seq || h.ver !== e.ver || h.t0 !== e.t0 || h.t1 !== e.t1) {
+        fail(INCOMPLETE, `stream part ${i}: header is not the entry's batch`)
+      }
+      const idx = columnIndexes(h, q.cols)
+      if (part.x.length !== k) fail(BAD_PROOF, `stream part ${i}: one value per column`)
+      const interior = T0 <= e.t0 && e.t1 <= T1
+      const p = { D, h, idx, x: part.x, wit: part.wit, interior, rows: 0n }
+      gammaInput.push(...part.x.map(encodeScalar))
+      if (interior) {
+        if (part.edge !== undefined) fail(BAD_PROOF, `stream part ${i}: edge rows for an interior entry`)
+        p.a = 1n; p.b = h.rows; p.rows = h.rows
+        p.ctx = concat(ctx, u64(e.seq))
+      } else {
+        if (part.edge === undefined) fail(BAD_PROOF, `stream part ${i}: no edge rows`)
+        const { i0, i1, t } = part.edge
+        const bo = boundaryOpening(cfg, D, h, i0, i1, t, T0, T1)
+        p.edge = bo
+        if (i1 === i0 - 1n) {
+          if (part.x.some(x => x !== 0n)) fail(BAD_PROOF, `stream part ${i}: non-zero value for an edge without rows`)
+          p.empty = true
+        } else {
+          p.a = i0; p.b = i1; p.rows = i1 - i0 + 1n
+        }
+        p.ctx = concat(ctx, u64(e.seq), u64(i0), u64(i1))
+        gammaInput.push(u64(i0), u64(i1), ...t.map(u64))
+      }
+      parts.push(p)
+    })
+    const nEdges = parts.filter(p => !p.interior).length
+    const gam = HFrK(parts.length + nEdges, 'vds/v1/stream-window', ctx, ...gammaInput)
+    // the §11.4 equation of the segment: Σ pairs = e(π, ĝ)·Z^X
+    const pairs = []
+    let X = 0n
+    let j = 0
+    parts.forEach((p, i) => {
+      if (!p.empty) {
+        const rho = columnCoefficients(p.ctx, p.x)
+        const { C, x } = combined(p.h, p.idx, rho, p.x)
+        pairs.push([mul(C, gam[i]), vk.rangeW(Number(p.a), Number(p.b))])
+        X = mod(X + gam[i] * x)
+      }
+      if (!p.interior) {
+        const gp = gam[parts.length + j++]
+        pairs.push([mul(p.edge.W, gp), p.h.tc])
+        X = mod(X + gp * p.edge.xh)
+      }
+    })
+    pairs.push([a.pi.negate(), vk.gh[0]], [mul(vk.g[1], X).negate(), vk.gh[vk.n]])
+    equations.push(pairs)
+    all.push(...parts)
   })
-  pairs.push([ans.pi.negate(), vk.gh[0]], [mul(vk.g[1], X).negate(), vk.gh[vk.n]])
-  // 10. witnesses
-  const equations = [pairs]
-  for (const p of parts) equations.push(witnessEquation(cfg, hs.s.f, p.D, p.wit))
+  // 10. witnesses (parts with a header; a held one's entry shows it live, §11.5)
+  for (const p of all) if (p.wit !== undefined) equations.push(witnessEquation(cfg, hs.s.f, p.D, p.wit))
   // 11. one multi-pairing
   if (!checkMerged(equations)) fail(BAD_PROOF, 'stream answer: pairing equations do not hold')
   // totals at each column's largest scale
-  const scales = q.cols.map((_, c) => parts.reduce((m, p) => (p.h.cols[p.idx[c]].scale > m ? p.h.cols[p.idx[c]].scale : m), 0n))
-  const totals = q.cols.map((_, c) => parts.reduce((acc, p) => acc + signed(p.x[c]) * 10n ** (scales[c] - p.h.cols[p.idx[c]].scale), 0n))
+  const scales = q.cols.map((_, c) => all.reduce((m, p) => (p.h.cols[p.idx[c]].scale > m ? p.h.cols[p.idx[c]].scale : m), 0n))
+  const totals = q.cols.map((_, c) => all.reduce((acc, p) => acc + signed(p.x[c]) * 10n ** (scales[c] - p.h.cols[p.idx[c]].scale), 0n))
   return {
     ...result,
     totals: totals.map((v, c) => display(v, scales[c])),
@@ -167,6 +211,6 @@ export function verifyStream (cfg, holder, req) {
       if (e.rev) b.rev = true
       return b
     }),
-    rows: Number(parts.reduce((a, p) => a + p.rows, 0n))
+    rows: Number(all.reduce((a, p) => a + p.rows, 0n))
   }
 }

@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url'
 import { decode } from './cbor.js'
 import { makeConfig } from './config.js'
 import { Holder } from './state.js'
-import { SignedState, VerifyRequest, VerifyStreamRequest, VerifyManyRequest } from './messages.js'
+import { SignedState, SignedHeader, VerifyRequest, VerifyStreamRequest, VerifyManyRequest } from './messages.js'
 import { verifyAnswer, prepareAnswer } from './queries.js'
 import { checkMerged } from './crs.js'
 import { verifyStream } from './stream.js'
+import { checkSignedHeader } from './header.js'
+import { hex } from './hash.js'
 import { VerifyError, TOO_LARGE, BAD_PROOF } from './errors.js'
 
 const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'))
@@ -45,6 +47,12 @@ function run (cfg, c) {
     if (i === 0) holder.anchor(ss)
     else holder.accept(ss)
   })
+  // headers the verifier holds from earlier answers (§11.5), by digest
+  holder.headers = new Map()
+  for (const h of c.held_headers ?? []) {
+    const sh = SignedHeader(decode(unhex(h)))
+    holder.headers.set(hex(checkSignedHeader(cfg, sh)), sh)
+  }
   const limit = (ARRAY_LIMIT[c.method] || (() => Infinity))(cfg)
   const body = decode(unhex(c.request), { maxArray: limit, maxMap: 32 })
   switch (c.method) {
