@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vdsproject/vds/accumulator"
@@ -65,7 +66,9 @@ func WithHeartbeat(d time.Duration) OwnerOption {
 // resulting states. Its keys, state chain and unacknowledged operations live
 // in its OwnerStore; an operation that returns nil is durable there and
 // acknowledged by the storage server. Its methods are safe for concurrent
-// use (they are serialised). Run keeps its servers and listeners current.
+// use: they are serialised while they sign and write to the store, and
+// their pushes to the storage server happen after, in order. Run keeps its
+// servers and listeners current; Close stops its listeners' queues.
 type DataOwner struct {
 	mu      sync.Mutex
 	crs     *commitment.CRS
@@ -77,11 +80,20 @@ type DataOwner struct {
 	acc     *accumulator.SecretKey
 	keys    OwnerKeys
 	ownerID Hash
-	synced  bool       // the storage server is known to hold everything acknowledged
-	streams *streamSet // every stream's entries, as committed in the store
+	synced  atomic.Bool // the storage server is known to hold everything acknowledged
+	streams *streamSet  // every stream's entries, as committed in the store
 
-	listenersMu sync.Mutex
+	// pushMu orders the calls to the storage server and the inline
+	// listeners: a mutation takes it before it releases mu (handOver).
+	pushMu sync.Mutex
+
+	listenersMu sync.Mutex // guards the fields below
 	listeners   []*subscriber
+	stop        chan struct{}   // closed by Close; nil until a queue starts
+	bg          context.Context // of the queues' deliveries, cancelled by Close
+	cancelBG    context.CancelFunc
+	closed      bool
+	workers     sync.WaitGroup
 }
 
 var _ StateSource = (*DataOwner)(nil)

@@ -56,6 +56,9 @@ func RunOwner(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Stops the verifiers' queues before their transports close (the
+	// deferred calls run in reverse order).
+	defer o.Close()
 	list := *verifiers
 	if list == "" {
 		list = s.verifier
