@@ -19,6 +19,7 @@ func RunOwner(ctx context.Context, args []string) error {
 	s := newServer(ownerRole)
 	verifiers := s.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
 	heartbeat := s.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
+	signer := signerFlag(s.fs)
 	insecure := s.fs.Bool("insecure", false, "serve on TCP without a token file or mutual TLS: anyone who reaches the port can create, update and revoke batches")
 	if err := s.parse(args); err != nil {
 		return err
@@ -52,7 +53,11 @@ func RunOwner(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, roles.WithHeartbeat(*heartbeat))
+	opts, err := ownerSignerOpts(ctx, *signer)
+	if err != nil {
+		return err
+	}
+	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, append(opts, roles.WithHeartbeat(*heartbeat))...)
 	if err != nil {
 		return err
 	}
