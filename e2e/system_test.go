@@ -169,7 +169,7 @@ func newInProcSystem(t *testing.T) *system {
 	newVerifier := func(t *testing.T) transport.VerifierClient {
 		v, err := roles.NewVerifier(crs.VerifierKey(), keys, roles.WithTrustedSource(o), roles.WithStateSource(transport.StorageClient{T: sw}))
 		require.NoError(t, err)
-		o.Subscribe(v)
+		o.Subscribe(v, roles.DeliverInline())
 		return transport.VerifierClient{T: transport.NewInProc([]*transport.Service{transport.VerifierService(v)})}
 	}
 	s := &system{

@@ -28,6 +28,11 @@ var (
 	ErrNotLeader       = errs.ErrNotLeader
 )
 
+// ErrKeyMismatch: the owner's signer is not the key its state chain is
+// signed by (or its store holds no key and it was given no signer). It
+// wraps ErrConflict.
+var ErrKeyMismatch = fmt.Errorf("vds: the owner's signing key does not match its state chain: %w", ErrConflict)
+
 // InputError says which input was wrong and why. It wraps ErrInvalidInput
 // (or a more specific cause).
 type InputError struct {

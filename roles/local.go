@@ -9,7 +9,8 @@ import (
 // Local is the three roles wired together in one process: an owner whose
 // storage client is the server itself, and a verifier anchored at the
 // owner's state that catches up from the server and receives every new
-// state from the owner, synchronously (so it has no maximum state age). It is meant for tests, examples and small deployments.
+// state from the owner, synchronously (DeliverInline, so it has no maximum state age).
+// It is meant for tests, examples and small deployments.
 type Local struct {
 	CRS      *commitment.CRS
 	Owner    *DataOwner
@@ -44,7 +45,7 @@ func NewLocal(ctx context.Context, crs *commitment.CRS, owner OwnerStore, server
 	if err := o.Sync(ctx); err != nil {
 		return nil, err
 	}
-	o.Subscribe(v)
+	o.Subscribe(v, DeliverInline())
 	return &Local{CRS: crs, Owner: o, Server: s, Verifier: v}, nil
 }
 

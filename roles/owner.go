@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vdsproject/vds/accumulator"
@@ -32,8 +33,12 @@ type ownerConfig struct {
 	err       error
 }
 
-// WithSigner makes the owner sign with s (a KMS or HSM) instead of the
-// Ed25519 key in its store.
+// WithSigner makes the owner sign with s (a KMS or HSM through
+// NewCryptoSigner, a signer process through transport.SignerClient)
+// instead of an Ed25519 key in its store. An owner created with a signer
+// keeps no signing key in its store; one created without must keep its
+// own, and one whose states were signed by another key refuses s
+// (ErrKeyMismatch).
 func WithSigner(s Signer) OwnerOption { return func(c *ownerConfig) { c.signer = s } }
 
 // WithRandom sets the source of key material and commitment randomness
@@ -65,7 +70,9 @@ func WithHeartbeat(d time.Duration) OwnerOption {
 // resulting states. Its keys, state chain and unacknowledged operations live
 // in its OwnerStore; an operation that returns nil is durable there and
 // acknowledged by the storage server. Its methods are safe for concurrent
-// use (they are serialised). Run keeps its servers and listeners current.
+// use: they are serialised while they sign and write to the store, and
+// their pushes to the storage server happen after, in order. Run keeps its
+// servers and listeners current; Close stops its listeners' queues.
 type DataOwner struct {
 	mu      sync.Mutex
 	crs     *commitment.CRS
@@ -77,11 +84,20 @@ type DataOwner struct {
 	acc     *accumulator.SecretKey
 	keys    OwnerKeys
 	ownerID Hash
-	synced  bool       // the storage server is known to hold everything acknowledged
-	streams *streamSet // every stream's entries, as committed in the store
+	synced  atomic.Bool // the storage server is known to hold everything acknowledged
+	streams *streamSet  // every stream's entries, as committed in the store
 
-	listenersMu sync.Mutex
+	// pushMu orders the calls to the storage server and the inline
+	// listeners: a mutation takes it before it releases mu (handOver).
+	pushMu sync.Mutex
+
+	listenersMu sync.Mutex // guards the fields below
 	listeners   []*subscriber
+	stop        chan struct{}   // closed by Close; nil until a queue starts
+	bg          context.Context // of the queues' deliveries, cancelled by Close
+	cancelBG    context.CancelFunc
+	closed      bool
+	workers     sync.WaitGroup
 }
 
 var _ StateSource = (*DataOwner)(nil)
@@ -116,6 +132,9 @@ func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, st
 	}
 	o.signer = cfg.signer
 	if o.signer == nil {
+		if len(sec.SigningSeed) == 0 {
+			return nil, fmt.Errorf("vds: owner keys: the owner's store holds no signing key (it was created with an external signer: give it one): %w", ErrKeyMismatch)
+		}
 		if len(sec.SigningSeed) != ed25519.SeedSize {
 			return nil, invalid("owner keys", "signing seed has %d bytes", len(sec.SigningSeed))
 		}
@@ -138,7 +157,11 @@ func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, st
 	if o.streams, err = streamsFromRecords(recs); err != nil {
 		return nil, err
 	}
-	if _, err := store.LatestState(ctx); errors.Is(err, ErrUnknownState) {
+	latest, err := store.LatestState(ctx)
+	if err == nil && latest.KeyID != o.signer.KeyID() {
+		return nil, fmt.Errorf("vds: owner keys: the owner's states are signed by key %s, its signer has key %s: %w", latest.KeyID, o.signer.KeyID(), ErrKeyMismatch)
+	}
+	if errors.Is(err, ErrUnknownState) {
 		st, err := o.sign(ctx, State{Epoch: 0, Acc: codec.G1(accumulator.Initial())}, o.streams.head(), 0)
 		if err != nil {
 			return nil, err
@@ -156,6 +179,13 @@ func (o *DataOwner) newSecrets(ctx context.Context) (*OwnerSecrets, error) {
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := io.ReadFull(o.cfg.rand, seed); err != nil {
 		return nil, err
+	}
+	if o.cfg.signer != nil {
+		// No signing key in the store with an external signer. The seed is
+		// drawn all the same, so that a replayed source (WithRandom, the test
+		// vectors) gives the same accumulator key either way.
+		clear(seed)
+		seed = nil
 	}
 	acc, err := accumulator.GenerateKey(o.cfg.rand)
 	if err != nil {

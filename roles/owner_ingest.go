@@ -98,39 +98,54 @@ func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, e
 // operation.
 func (o *DataOwner) Ingest(ctx context.Context, b *Batch) (*IngestResult, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	res, req, err := o.ingestLocked(ctx, b)
+	if err != nil || req == nil {
+		o.mu.Unlock()
+		return res, err
+	}
+	if err := o.handOver(ctx, req.State, func() error { return o.storage.StoreBatch(ctx, req) }); err != nil {
+		return res, o.push(err)
+	}
+	id, _ := req.Header.Header.Digest()
+	return res, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}})
+}
+
+// ingestLocked commits b and signs the state with the new stream head,
+// with o.mu held, and returns the request for the storage server (nil for
+// an existing batch).
+func (o *DataOwner) ingestLocked(ctx context.Context, b *Batch) (*IngestResult, *StoreBatchRequest, error) {
 	if err := o.syncLocked(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if b == nil {
-		return nil, invalid("batch", "nil")
+		return nil, nil, invalid("batch", "nil")
 	}
 	enc, err := b.encode(o.pk.N(), o.cfg.limits)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	content, err := contentHash(b, enc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if id, ok := o.streams.content[b.Stream][content]; ok {
 		rec, err := o.store.Record(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if rec.RevokedAt == 0 && rec.Header != nil {
-			return &IngestResult{Header: rec.Header, Existing: true}, nil
+			return &IngestResult{Header: rec.Header, Existing: true}, nil, nil
 		}
 	}
 	t0, t1 := b.Timestamps[0], b.Timestamps[len(b.Timestamps)-1]
 	es := o.streams.entries[b.Stream]
 	if err := placeNew(b.Stream, es, t0, t1); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seq := uint64(len(es))
 	sh, data, err := o.commitBatch(ctx, b, enc, seq, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id, _ := sh.Header.Digest()
 	next := o.streams.clone()
@@ -138,24 +153,19 @@ func (o *DataOwner) Ingest(ctx context.Context, b *Batch) (*IngestResult, error)
 	next.addContent(b.Stream, content, id)
 	st, err := o.resign(ctx, next.head())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req := &StoreBatchRequest{Header: *sh, Data: *data, State: st}
 	reqBytes, err := codec.Default().Marshal(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rec := BatchRecord{ID: id, Stream: b.Stream, Seq: seq, T0: t0, T1: t1, Content: content, Header: sh}
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: reqBytes}}}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o.streams = next
-	res := &IngestResult{Header: sh}
-	o.publish(ctx, st)
-	if err := o.storage.StoreBatch(ctx, req); err != nil {
-		return res, o.push(err)
-	}
-	return res, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{id}})
+	return &IngestResult{Header: sh}, req, nil
 }
 
 // placeNew checks that a batch spanning t0..t1 can be appended to a stream

@@ -13,7 +13,19 @@ import (
 // storage server.
 func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
+	st, err := o.revokeLocked(ctx, id)
+	if err != nil {
+		o.mu.Unlock()
+		return nil, err
+	}
+	if err := o.handOver(ctx, st, func() error { return o.storage.ApplyState(ctx, st) }); err != nil {
+		return st, o.push(err)
+	}
+	return st, nil
+}
+
+// revokeLocked signs and stores the state that revokes id, with o.mu held.
+func (o *DataOwner) revokeLocked(ctx context.Context, id BatchID) (*SignedState, error) {
 	if err := o.syncLocked(ctx); err != nil {
 		return nil, err
 	}
@@ -37,12 +49,6 @@ func (o *DataOwner) Revoke(ctx context.Context, id BatchID) (*SignedState, error
 		return nil, err
 	}
 	o.streams = next
-	// Verifiers learn of the revocation first: until the storage server has
-	// the state too, its answers are stale for them (fail closed).
-	o.publish(ctx, st)
-	if err := o.storage.ApplyState(ctx, st); err != nil {
-		return st, o.push(err)
-	}
 	return st, nil
 }
 
@@ -160,21 +166,37 @@ func (o *DataOwner) planUpdate(ctx context.Context, id BatchID, b *Batch) (*Upda
 // a *StreamConflictError or an *InputError, changing nothing.
 func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHeader, *SignedState, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if err := o.syncLocked(ctx); err != nil {
+	req, err := o.updateLocked(ctx, id, b)
+	if err != nil {
+		o.mu.Unlock()
 		return nil, nil, err
 	}
+	sh, st := &req.Header, &req.State
+	if err := o.handOver(ctx, st, func() error { return o.storage.UpdateBatch(ctx, req) }); err != nil {
+		return sh, st, o.push(err)
+	}
+	newID, _ := sh.Header.Digest()
+	return sh, st, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{newID}})
+}
+
+// updateLocked signs and stores the new version of id and the state that
+// revokes the old one, with o.mu held, and returns the request for the
+// storage server.
+func (o *DataOwner) updateLocked(ctx context.Context, id BatchID, b *Batch) (*UpdateBatchRequest, error) {
+	if err := o.syncLocked(ctx); err != nil {
+		return nil, err
+	}
 	if b == nil {
-		return nil, nil, invalid("batch", "nil")
+		return nil, invalid("batch", "nil")
 	}
 	nb := *b
 	_, rec, enc, content, err := o.planUpdate(ctx, id, &nb)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sh, data, err := o.commitBatch(ctx, &nb, enc, rec.Seq, rec.Version+1)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	newID, _ := sh.Header.Digest()
 	t0, t1 := nb.Timestamps[0], nb.Timestamps[len(nb.Timestamps)-1]
@@ -184,23 +206,19 @@ func (o *DataOwner) Update(ctx context.Context, id BatchID, b *Batch) (*SignedHe
 	next.addContent(rec.Stream, content, newID)
 	st, err := o.nextState(ctx, id, next.head())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	req := &UpdateBatchRequest{State: *st, Header: *sh, Data: *data}
 	reqBytes, err := codec.Default().Marshal(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rec.RevokedAt = st.State.Epoch
 	newRec := BatchRecord{ID: newID, Stream: rec.Stream, Seq: rec.Seq, Version: rec.Version + 1, T0: t0, T1: t1, Content: content, Header: sh}
 	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{*rec, newRec},
 		PutPending: []PendingOp{{ID: newID, Kind: PendingUpdate, Request: reqBytes}}}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	o.streams = next
-	o.publish(ctx, st)
-	if err := o.storage.UpdateBatch(ctx, req); err != nil {
-		return sh, st, o.push(err)
-	}
-	return sh, st, o.store.Commit(ctx, &OwnerTx{DeletePending: []BatchID{newID}})
+	return req, nil
 }

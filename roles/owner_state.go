@@ -64,19 +64,18 @@ func (o *DataOwner) resign(ctx context.Context, head StreamHead) (*SignedState, 
 // the listeners and the storage server.
 func (o *DataOwner) Refresh(ctx context.Context) (*SignedState, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	// No sync first: verifiers must stay fresh while the storage server is
 	// down. A server that lacks earlier states refuses this one, and Sync
 	// sends them in order later.
 	st, err := o.resign(ctx, o.streams.head())
+	if err == nil {
+		err = o.store.Commit(ctx, &OwnerTx{State: st})
+	}
 	if err != nil {
+		o.mu.Unlock()
 		return nil, err
 	}
-	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
-		return nil, err
-	}
-	o.publish(ctx, st)
-	if err := o.storage.ApplyState(ctx, st); err != nil {
+	if err := o.handOver(ctx, st, func() error { return o.storage.ApplyState(ctx, st) }); err != nil {
 		return st, o.push(err)
 	}
 	return st, nil

@@ -14,18 +14,14 @@ func (o *DataOwner) push(err error) error {
 	if err == nil {
 		return nil
 	}
-	o.synced = false
+	o.synced.Store(false)
 	return fmt.Errorf("vds: saved by the owner, not yet acknowledged by the storage server (retried by Sync; re-running the same request is safe): %w", err)
 }
 
 // InSync reports whether the storage server is known to hold everything the
 // owner has acknowledged or committed to; after a failed push it is false
 // until Sync succeeds.
-func (o *DataOwner) InSync() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.synced
-}
+func (o *DataOwner) InSync() bool { return o.synced.Load() }
 
 // Sync sends the storage server everything the owner has committed to and
 // the server may lack: pending batches and updates, and missing states in
@@ -34,14 +30,18 @@ func (o *DataOwner) InSync() bool {
 func (o *DataOwner) Sync(ctx context.Context) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.synced = false
+	o.synced.Store(false)
 	return o.syncLocked(ctx)
 }
 
+// syncLocked is Sync with o.mu held. It takes pushMu, so that it runs
+// after the pushes of earlier operations.
 func (o *DataOwner) syncLocked(ctx context.Context) error {
-	if o.synced {
+	if o.synced.Load() {
 		return nil
 	}
+	o.pushMu.Lock()
+	defer o.pushMu.Unlock()
 	pending, err := o.store.Pending(ctx)
 	if err != nil {
 		return err
@@ -124,6 +124,6 @@ func (o *DataOwner) syncLocked(ctx context.Context) error {
 			return err
 		}
 	}
-	o.synced = true
+	o.synced.Store(true)
 	return nil
 }

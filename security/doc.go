@@ -14,4 +14,18 @@
 //     limits before point decoding (finding4_test.go).
 //  5. Smaller things: value overflow, the header cache, the content type,
 //     names, a nil state (finding5_test.go).
+//
+// Issue 16 (keys and roles) added, in issue16_test.go and beside the code
+// it fixed: one shared TLS certificate let any server act as the owner
+// (TestIssue16SharedCertificate; now one certificate per role with the
+// role in its URI SAN, and an access table); a revoked batch kept its
+// precomputed proof tables (TestIssue16RevokedBatchTables); one
+// black-holed verifier slowed every revocation by the 5 s delivery
+// timeout, because the owner pushed under its mutation lock
+// (roles.TestRevokeBlackholedListener, bench.BenchmarkRevokeBlackholed;
+// now per-listener queues after the lock); and the owner's signing key had
+// to live in the owner's process (transport.TestSignerOverUnixSocket,
+// internal/cli.TestSignerProcess: a signer process or any crypto.Signer,
+// the socket 0600 and SO_PEERCRED-checked, its frames fuzzed). Key
+// rotation is still to do.
 package security

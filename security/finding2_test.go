@@ -37,6 +37,7 @@ func TestFinding2PollCatchesMissedPush(t *testing.T) {
 	push.cut.Store(true) // the owner → verifier path drops during the revoke
 	_, err := w.owner.Revoke(ctx, id)
 	require.NoError(t, err)
+	require.NoError(t, w.owner.Flush(ctx))
 	require.EqualValues(t, 0, v.State().State.Epoch, "the push was lost")
 	require.Error(t, w.owner.Listeners()[0].Err, "the owner knows the verifier has not acknowledged")
 
@@ -71,6 +72,7 @@ func TestFinding2OwnerRedeliversUntilAcknowledged(t *testing.T) {
 	push.cut.Store(true)
 	_, err := w.owner.Revoke(ctx, id)
 	require.NoError(t, err)
+	require.NoError(t, w.owner.Flush(ctx))
 	require.EqualValues(t, 0, v.State().State.Epoch)
 
 	runCtx, stop := context.WithCancel(ctx)

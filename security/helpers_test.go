@@ -72,6 +72,7 @@ func newWorld(t testing.TB, opts ...roles.OwnerOption) *world {
 	opts = append([]roles.OwnerOption{roles.WithSigner(signer), roles.WithClock(w.clock.Now)}, opts...)
 	w.owner, err = roles.NewDataOwner(ctx, w.crs, memory.NewOwnerStore(), link, opts...)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = w.owner.Close() })
 	w.keys = w.owner.Keys()
 	w.server, err = roles.NewStorageServer(w.crs, w.keys, memory.NewServerStore())
 	require.NoError(t, err)

@@ -79,7 +79,7 @@ func newSystem(t *testing.T, kind string) *system {
 	sc := transport.StorageClient{T: late.Transport}
 	v, err := roles.NewVerifier(testCRS(t).VerifierKey(), owner.Keys(), roles.WithTrustedSource(owner), roles.WithStateSource(sc))
 	require.NoError(t, err)
-	owner.Subscribe(v)
+	owner.Subscribe(v, roles.DeliverInline())
 	return &system{owner: owner, storage: sc, verifier: v}
 }
 

@@ -10,6 +10,7 @@
 //	            [-if-missing] [-public-dir P]   keep an existing set-up; copy the public files to P
 //	vds crs     init|contribute|verify          the CRS ceremony: no single party knows the trapdoor
 //	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
+//	vds signer  keygen -key F | serve -key F -socket P   the owner's signing key in its own process (setup/owner -signer unix:P)
 //	vds owner    serve [-dir DIR] [-listen A] [-storage A,…] [-verifier A,…] [-token-file F] [-insecure]
 //	vds storage  serve [-dir DIR] [-listen A]
 //	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A,…]
@@ -71,6 +72,7 @@ var commands = []cli.Command{
 	{Name: "owner", Help: "owner serve: run the data owner's server", Run: cli.RunOwner},
 	{Name: "storage", Help: "storage serve: run the storage server", Run: cli.RunStorage},
 	{Name: "verifier", Help: "verifier serve: run the verifier's server", Run: cli.RunVerifier},
+	{Name: "signer", Help: "signer keygen|serve: the owner's signing key in a separate process (owner -signer unix:PATH)", Run: cli.RunSigner},
 	{Name: "token", Help: "token rotate: replace the owner's bearer token", Run: cli.RunToken},
 	{Name: "start", Help: "start the three servers in the background", Run: cli.RunStart},
 	{Name: "stop", Help: "stop the servers started by start", Run: cli.RunStop},

@@ -135,7 +135,7 @@ func inprocSystem(ctx context.Context, c *common) (transport.Transport, func(), 
 		stop()
 		return nil, nil, err
 	}
-	o.Subscribe(v)
+	o.Subscribe(v, roles.DeliverInline())
 	if err := o.Sync(ctx); err != nil {
 		stop()
 		return nil, nil, err

@@ -62,6 +62,10 @@ type common struct {
 	// metricsAddr is each role's -metrics address for the servers start
 	// spawns ("" or absent: none).
 	metricsAddr map[string]string
+	// metricsTLS is each role's -metrics-tls and signer the owner's
+	// -signer, for the servers start spawns ("" passes nothing).
+	metricsTLS map[string]string
+	signer     string
 	// onFailover, if set, is called at each fail-over of the storage
 	// client dialStorage returns.
 	onFailover func(from, to string, err error)

@@ -18,6 +18,7 @@ func RunOwner(ctx context.Context, args []string) error {
 	s := newServer(ownerRole)
 	verifiers := s.fs.String("verifiers", "", "comma-separated verifier addresses that receive every new state (default: -verifier)")
 	heartbeat := s.fs.Duration("heartbeat", roles.DefaultHeartbeat, "re-sign the latest state this often, so verifiers know it is current (keep verifiers' -max-state-age a few heartbeats)")
+	signer := signerFlag(s.fs)
 	insecure := s.fs.Bool("insecure", false, "serve on TCP without a token file or mutual TLS: anyone who reaches the port can create, update and revoke batches")
 	storeArg := s.fs.String("store", "", "the owner's store: the bbolt file DIR/"+ownerDB+" (default) or a postgres:// DSN, which owners with -lease share (its first use copies in the keys and states of DIR/"+ownerDB+")")
 	lease := s.fs.Duration("lease", 0, "lead only while holding the owner's lease in the -store database, for this long unless renewed; otherwise stand by, refusing calls with not_leader, and take over when it lapses (0: no lease, the only owner)")
@@ -57,10 +58,17 @@ func RunOwner(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, roles.WithHeartbeat(*heartbeat))
+	opts, err := ownerSignerOpts(ctx, *signer)
 	if err != nil {
 		return err
 	}
+	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, append(opts, roles.WithHeartbeat(*heartbeat))...)
+	if err != nil {
+		return err
+	}
+	// Stops the verifiers' queues before their transports close (the
+	// deferred calls run in reverse order).
+	defer o.Close()
 	list := *verifiers
 	if list == "" {
 		list = s.verifier

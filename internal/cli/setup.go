@@ -27,6 +27,7 @@ func RunSetup(ctx context.Context, args []string) error {
 	quiet := quietFlag(c.fs)
 	crsPath := c.fs.String("crs", "", "use the final CRS of this ceremony transcript (vds crs) instead of generating one; it is verified first")
 	ifMissing := c.fs.Bool("if-missing", false, "if DIR already holds a set-up, keep it and succeed (for a one-shot set-up container that runs on every start)")
+	signer := signerFlag(c.fs)
 	publicDir := c.fs.String("public-dir", "", "also copy the public files (CRS, its digest, the owner's public keys) into this directory, for storage servers and verifiers that must not see the owner's secrets")
 	if err := c.parse(args); err != nil {
 		return err
@@ -48,7 +49,11 @@ func RunSetup(ctx context.Context, args []string) error {
 			*n = 0 // take the transcript's
 		}
 	}
-	if err := setupFrom(ctx, c.dir, *n, *crsPath, *withTLS, *force, progressOut(*quiet)); err != nil {
+	opts, err := ownerSignerOpts(ctx, *signer)
+	if err != nil {
+		return err
+	}
+	if err := setupFrom(ctx, c.dir, *n, *crsPath, *withTLS, *force, progressOut(*quiet), opts...); err != nil {
 		return err
 	}
 	return copyPublic(c.dir, *publicDir)
@@ -94,8 +99,9 @@ func setup(ctx context.Context, dir string, n int, withTLS, force bool, progress
 }
 
 // setupFrom is setup with the CRS taken from a verified ceremony transcript
-// when crsPath is not empty (n, if not 0, must then match its capacity).
-func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, force bool, progress io.Writer) error {
+// when crsPath is not empty (n, if not 0, must then match its capacity),
+// and the owner created with opts (its signer).
+func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, force bool, progress io.Writer, opts ...roles.OwnerOption) error {
 	var crs *commitment.CRS
 	if crsPath != "" {
 		// Verify before touching the directory.
@@ -150,7 +156,7 @@ func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, 
 	}
 	defer st.Close()
 	// The owner needs no storage server to create its keys and first state.
-	o, err := roles.NewDataOwner(ctx, crs, st, offline{})
+	o, err := roles.NewDataOwner(ctx, crs, st, offline{}, opts...)
 	if err != nil {
 		return err
 	}
@@ -162,7 +168,11 @@ func setupFrom(ctx context.Context, dir string, n int, crsPath string, withTLS, 
 	if err := writeFileAtomic(filepath.Join(dir, ownerKeysFile), b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(progress, "owner keys: id %s, signing key %s (secrets in %s, mode 0600)\n", keys.ID().String()[:16], keys.Signing[0].ID, filepath.Join(dir, ownerDB))
+	where := "secrets in " + filepath.Join(dir, ownerDB) + ", mode 0600"
+	if len(opts) > 0 {
+		where = "the signing key stays in the signer; the accumulator secret in " + filepath.Join(dir, ownerDB) + ", mode 0600"
+	}
+	fmt.Fprintf(progress, "owner keys: id %s, signing key %s (%s)\n", keys.ID().String()[:16], keys.Signing[0].ID, where)
 	if err := writeToken(filepath.Join(dir, ownerTokenFile)); err != nil {
 		return err
 	}

@@ -43,6 +43,12 @@ func spawn(c *common, role, logFile string, detach bool) (*exec.Cmd, error) {
 	if a := c.metricsAddr[role]; a != "" {
 		args = append(args, "-metrics", a)
 	}
+	if m := c.metricsTLS[role]; m != "" {
+		args = append(args, "-metrics-tls", m)
+	}
+	if role == "owner" && c.signer != "" {
+		args = append(args, "-signer", c.signer)
+	}
 	lf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -87,8 +93,13 @@ func waitHealthy(ctx context.Context, c *common, role, service string, timeout t
 // RunStart is `vds start`: the three servers, in the background.
 func RunStart(ctx context.Context, args []string) error {
 	c := newCommon("start")
-	c.metricsAddr = map[string]string{}
+	c.metricsAddr, c.metricsTLS = map[string]string{}, map[string]string{}
+	c.fs.StringVar(&c.signer, "signer", env("VDS_SIGNER", ""), "the owner signs with the signer process on unix:PATH (vds signer serve; env VDS_SIGNER)")
 	for _, r := range serverRoles {
+		c.fs.Func(r.name+"-metrics-tls", "the "+r.name+"'s metrics listener's TLS: none, tls or mtls (see vds "+r.name+" serve -h; env "+r.env+"_METRICS_TLS)", func(v string) error {
+			c.metricsTLS[r.name] = v
+			return nil
+		})
 		c.fs.Func(r.name+"-metrics", "serve the "+r.name+"'s Prometheus metrics, /healthz and /readyz on this address, host:port (env "+r.env+"_METRICS; default off)", func(v string) error {
 			c.metricsAddr[r.name] = v
 			return nil

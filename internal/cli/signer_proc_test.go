@@ -1,0 +1,92 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vdsproject/vds/internal/testproc"
+)
+
+// TestSignerProcess: the owner's signing key lives in a separate `vds
+// signer serve` process. Set-up, the owner's server (through `vds start
+// -signer`), ingest, a verified query and a revocation all work, and no
+// file of the deployment's data directory holds the key (neither the raw
+// seed nor its hex); the owner refuses to start without the signer.
+func TestSignerProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := testproc.Build(t)
+	dir, keyDir := t.TempDir(), t.TempDir()
+	key, sock := filepath.Join(keyDir, "owner.key"), filepath.Join(keyDir, "signer.sock")
+	out, err := testproc.Run(bin, "signer", "keygen", "-key", key)
+	require.NoError(t, err, out)
+	fi, err := os.Stat(key)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	_, err = testproc.Run(bin, "signer", "keygen", "-key", key)
+	require.Error(t, err, "keygen never replaces a key")
+	hexSeed, err := os.ReadFile(key)
+	require.NoError(t, err)
+	seed, err := hex.DecodeString(strings.TrimSpace(string(hexSeed)))
+	require.NoError(t, err)
+
+	signer := testproc.Start(t, bin, "signer", "serve", "-key", key, "-socket", sock)
+	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 10*time.Second, 20*time.Millisecond, signer.Log.String())
+	fi, err = os.Stat(sock)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{
+		"-owner", "unix://" + filepath.Join(dir, "o.sock"),
+		"-storage", "unix://" + filepath.Join(dir, "s.sock"),
+		"-verifier", "unix://" + filepath.Join(dir, "v.sock"),
+	}}
+	c.ok("setup", "-n", "64", "-q", "-signer", "unix:"+sock)
+	c.ok("start", "-signer", "unix:"+sock)
+	t.Cleanup(func() { c.run("stop") })
+
+	file := filepath.Join(dir, "w.csv")
+	jan := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	weather(t, file, jan, jan.AddDate(0, 0, 2), 1)
+	c.ok("ingest", "-file", file, "-stream", "paris", "-time-col", "time", "-cols", "temp,dew")
+	l := c.list()
+	require.NotEmpty(t, l.Batches)
+	var q queryJSON
+	c.json(&q, "query", "-batch", l.Batches[0].ID, "-kind", "range", "-cols", "temp")
+	c.ok("revoke", "-batch", l.Batches[0].ID)
+	_, errOut, code := c.run("query", "-batch", l.Batches[0].ID, "-kind", "range", "-cols", "temp")
+	require.NotZero(t, code, "a revoked batch")
+	require.NotEmpty(t, errOut)
+
+	// No file of the deployment holds the signing key.
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Type()&fs.ModeSocket != 0 {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, seed) || bytes.Contains(b, bytes.TrimSpace(hexSeed)) {
+			t.Errorf("%s holds the signing key", p)
+		}
+		return nil
+	}))
+
+	// Without its signer the owner does not start.
+	c.ok("stop")
+	out, err = testproc.Run(bin, "owner", "serve", "-dir", dir, "-listen", "unix://"+filepath.Join(dir, "o2.sock"), "-storage", "unix://"+filepath.Join(dir, "s.sock"))
+	require.Error(t, err)
+	require.Contains(t, out, "no signing key")
+}
