@@ -1063,6 +1063,19 @@ func generateVectors() vectorFiles {
 		st.IssuedAt = s2.IssuedAt - 1
 		signState(nextKey, &st)
 		g.add("state/rotation/new-key-before-handover", "state", "update_global_pk", "epoch 2 signed by the new key with an issue time before the handover's", held(s0, s1), rot.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		// A batch stored after the rotation: its header is signed by the
+		// new key, which the verifier knows only from the handovers.
+		bn := g.ingest("sensor-5", sensorBatch(5, 8, 0, 0))
+		if bn.hdr.Header.KeyID != roles.KeyID(nextKey.Public().(ed25519.PublicKey)) {
+			panic("the header after the rotation is not signed by the new key")
+		}
+		s3h := g.latest()
+		q := roles.Query{Batch: bn.id, Kind: roles.QueryPoint, Columns: cols2, Row: 3}
+		a := g.answer(q)
+		g.add("point/rotation/new-key-header", "point", "verify_dc_query", "a point answer on a batch stored after the rotation: its header is signed by the new key, known from the handover carried by the held states", held(s0, s1, s2, s3, s3h), s3h.IssuedAt+1000,
+			verifyReq(q, a), okWith(expectBatch(bn, &q, 3, nil, a)))
+		g.add("point/rotation/new-key-header-unknown", "point", "verify_dc_query", "point/rotation/new-key-header for a verifier that holds only epoch 2 signed by the old key: the header's key is unknown", chain, s3h.IssuedAt+1000,
+			verifyReq(q, a), errWith("bad_signature"))
 	}
 
 	// The files.

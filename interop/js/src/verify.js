@@ -45,6 +45,7 @@ function run (cfg, c) {
     if (i === 0) holder.anchor(ss)
     else holder.accept(ss)
   })
+  cfg = holder.cfg // with the keys the held states' handovers added (§6.3)
   const limit = (ARRAY_LIMIT[c.method] || (() => Infinity))(cfg)
   const body = decode(unhex(c.request), { maxArray: limit, maxMap: 32 })
   switch (c.method) {
