@@ -1087,6 +1087,66 @@ func generateVectors() vectorFiles {
 			streamReq(edgesQ, a), okWith(g.expectStream(&edgesQ, s2r, e2)))
 	}
 
+	// Key rotation (SPEC §6.3), last so that every earlier case stays
+	// as it was: the owner hands over to a second key, then revokes
+	// sensor-0 with it (epoch 3).
+	g.clk.tick()
+	var nextSeed [ed25519.SeedSize]byte
+	must(seeded("owner-sign-2").Read(nextSeed[:]))
+	nextKey := ed25519.NewKeyFromSeed(nextSeed[:])
+	rot := must(g.owner.Rotate(ctx, must(roles.NewEd25519Signer(nextKey))))
+	g.clk.tick()
+	s3 := must(g.owner.Revoke(ctx, b0.id))
+	{
+		oldKid := g.keys.Signing[0].ID
+		g.add("state/rotation/handover", "state", "update_global_pk", "the handover state: epoch 2 re-signed by the new key, carrying the handover signed by the old key (sig) and the new one (pop)", chain, rot.IssuedAt+1000, enc(rot), stateRes(rot))
+		g.add("state/rotation/after", "state", "update_global_pk", "epoch 3 signed by the new key after the handover state", held(s0, s1, s2, rot), s3.IssuedAt+1000, enc(s3), stateRes(s3))
+		g.add("state/rotation/offline-catch-up", "state", "update_global_pk", "epoch 3 for a verifier that holds epoch 2 signed by the old key and missed the handover state: the handover epoch 3 carries is enough", chain, s3.IssuedAt+1000, enc(s3), stateRes(s3))
+		st := *s3
+		st.KeyID = oldKid
+		signState(g.signKey, &st)
+		g.add("state/rotation/retired-key-later-epoch", "state", "update_global_pk", "epoch 3 signed by the retired key (carrying the handover): after its retirement epoch", held(s0, s1, s2, rot), s3.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		st = *rot
+		st.KeyID, st.IssuedAt, st.Keys = oldKid, rot.IssuedAt+1, nil
+		signState(g.signKey, &st)
+		g.add("state/rotation/retired-key-same-epoch", "state", "update_global_pk", "epoch 2 re-signed by the retired key 1 ms after the handover state, without the handovers, for a verifier that saw the handover", held(s0, s1, s2, rot), s3.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		var evilSeed [ed25519.SeedSize]byte
+		must(seeded("owner-sign-evil").Read(evilSeed[:]))
+		evil := ed25519.NewKeyFromSeed(evilSeed[:])
+		evilPub := evil.Public().(ed25519.PublicKey)
+		st = *rot
+		h := roles.Handover{From: oldKid, To: roles.SigningKey{ID: roles.KeyID(evilPub), Key: evilPub}, Epoch: rot.Keys[0].Epoch, At: rot.Keys[0].At}
+		m := handoverMsg(ownerID, &h)
+		h.Sig, h.PoP = ed25519.Sign(evil, m), ed25519.Sign(evil, m)
+		st.KeyID, st.Keys = h.To.ID, []roles.Handover{h}
+		signState(evil, &st)
+		g.add("state/rotation/not-signed-by-old-key", "state", "update_global_pk", "a handover from the old key to another key, signed by that key only (not by the old key)", chain, rot.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		st = *rot
+		h = rot.Keys[0]
+		h.PoP = slices.Clone(h.PoP)
+		h.PoP[3] ^= 1
+		st.Keys = []roles.Handover{h}
+		signState(nextKey, &st)
+		g.add("state/rotation/bad-proof-of-possession", "state", "update_global_pk", "the handover state with one bit of the new key's signature over the handover (pop) flipped, re-signed by the new key", chain, rot.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		st = *rot
+		st.IssuedAt = s2.IssuedAt - 1
+		signState(nextKey, &st)
+		g.add("state/rotation/new-key-before-handover", "state", "update_global_pk", "epoch 2 signed by the new key with an issue time before the handover's", held(s0, s1), rot.IssuedAt+1000, enc(&st), errWith("bad_signature"))
+		// A batch stored after the rotation: its header is signed by the
+		// new key, which the verifier knows only from the handovers.
+		bn := g.ingest("sensor-5", sensorBatch(5, 8, 0, 0))
+		if bn.hdr.Header.KeyID != roles.KeyID(nextKey.Public().(ed25519.PublicKey)) {
+			panic("the header after the rotation is not signed by the new key")
+		}
+		s3h := g.latest()
+		q := roles.Query{Batch: bn.id, Kind: roles.QueryPoint, Columns: cols2, Row: 3}
+		a := g.answer(q)
+		g.add("point/rotation/new-key-header", "point", "verify_dc_query", "a point answer on a batch stored after the rotation: its header is signed by the new key, known from the handover carried by the held states", held(s0, s1, s2, s3, s3h), s3h.IssuedAt+1000,
+			verifyReq(q, a), okWith(expectBatch(bn, &q, 3, nil, a)))
+		g.add("point/rotation/new-key-header-unknown", "point", "verify_dc_query", "point/rotation/new-key-header for a verifier that holds only epoch 2 signed by the old key: the header's key is unknown", chain, s3h.IssuedAt+1000,
+			verifyReq(q, a), errWith("bad_signature"))
+	}
+
 	// The files.
 	sys := vSystem{Format: roles.FormatVersion, N: 16, CRSFile: "crs.bin", CRSDigest: hexOf(digestBytes(g.crs.Digest())),
 		OwnerKeys: hexOf(enc(&g.keys)), OwnerID: ownerID.String(), MaxStateAgeMs: roles.DefaultMaxStateAge.Milliseconds(),
@@ -1134,10 +1194,26 @@ func digestBytes(d commitment.Digest) []byte { return d[:] }
 
 // signState signs a state as the owner does (SPEC §6, §11.2):
 // H("vds/v1/state-sig", state digest, u64(issued_at), kid, head root,
-// u64(streams), u64(entries)).
+// u64(streams), u64(entries) [, handovers digest]).
 func signState(key ed25519.PrivateKey, st *roles.SignedState) {
 	d := must(st.State.Digest())
-	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(st.IssuedAt)), []byte(st.KeyID),
-		st.Head.Root[:], hash.U64(st.Head.Streams), hash.U64(st.Head.Entries))
+	parts := [][]byte{d[:], hash.U64(uint64(st.IssuedAt)), []byte(st.KeyID),
+		st.Head.Root[:], hash.U64(st.Head.Streams), hash.U64(st.Head.Entries)}
+	if len(st.Keys) > 0 {
+		hs := make([][]byte, len(st.Keys))
+		for i := range st.Keys {
+			hs[i] = handoverMsg(st.State.Owner, &st.Keys[i])
+		}
+		hd := hash.Sum(hash.TagHandover, hs...)
+		parts = append(parts, hd[:])
+	}
+	m := hash.Sum(hash.TagStateSig, parts...)
 	st.Sig = ed25519.Sign(key, m[:])
+}
+
+// handoverMsg is what both keys of a handover sign (SPEC §6.3).
+func handoverMsg(owner roles.Hash, h *roles.Handover) []byte {
+	m := hash.Sum(hash.TagHandover, owner[:], []byte(h.From), []byte(h.To.ID), h.To.Key,
+		hash.U64(h.Epoch), hash.U64(uint64(h.At)))
+	return m[:]
 }

@@ -69,8 +69,24 @@ func stateMsg(t testing.TB, s *roles.SignedState) []byte {
 	t.Helper()
 	d, err := s.State.Digest()
 	require.NoError(t, err)
-	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(s.IssuedAt)), []byte(s.KeyID),
-		s.Head.Root[:], hash.U64(s.Head.Streams), hash.U64(s.Head.Entries))
+	parts := [][]byte{d[:], hash.U64(uint64(s.IssuedAt)), []byte(s.KeyID),
+		s.Head.Root[:], hash.U64(s.Head.Streams), hash.U64(s.Head.Entries)}
+	if len(s.Keys) > 0 {
+		hs := make([][]byte, len(s.Keys))
+		for i := range s.Keys {
+			hs[i] = handoverMsg(s.State.Owner, &s.Keys[i])
+		}
+		m := hash.Sum(hash.TagHandover, hs...)
+		parts = append(parts, m[:])
+	}
+	m := hash.Sum(hash.TagStateSig, parts...)
+	return m[:]
+}
+
+// handoverMsg mirrors what both keys of a handover sign (SPEC §6.3).
+func handoverMsg(owner roles.Hash, h *roles.Handover) []byte {
+	m := hash.Sum(hash.TagHandover, owner[:], []byte(h.From), []byte(h.To.ID), h.To.Key,
+		hash.U64(h.Epoch), hash.U64(uint64(h.At)))
 	return m[:]
 }
 

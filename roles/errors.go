@@ -127,3 +127,8 @@ func (e *StreamConflictError) Error() string {
 
 // Unwrap returns ErrConflict.
 func (e *StreamConflictError) Unwrap() error { return ErrConflict }
+
+// ErrRetiredKey: a state signed by an owner signing key that a handover
+// retired, for an epoch or issue time after its retirement (SPEC §6.3), or
+// a handover that breaks the key chain. It wraps ErrBadSignature.
+var ErrRetiredKey = fmt.Errorf("vds: signed by a retired owner key: %w", ErrBadSignature)

@@ -84,8 +84,11 @@ type DataOwner struct {
 	acc     *accumulator.SecretKey
 	keys    OwnerKeys
 	ownerID Hash
-	synced  atomic.Bool // the storage server is known to hold everything acknowledged
-	streams *streamSet  // every stream's entries, as committed in the store
+	// handovers are the owner's key handovers, carried by every state it
+	// signs (SPEC §6.3); guarded by mu.
+	handovers []Handover
+	synced    atomic.Bool // the storage server is known to hold everything acknowledged
+	streams   *streamSet  // every stream's entries, as committed in the store
 
 	// pushMu orders the calls to the storage server and the inline
 	// listeners: a mutation takes it before it releases mu (handOver).
@@ -160,6 +163,12 @@ func NewDataOwner(ctx context.Context, crs *commitment.CRS, store OwnerStore, st
 	latest, err := store.LatestState(ctx)
 	if err == nil && latest.KeyID != o.signer.KeyID() {
 		return nil, fmt.Errorf("vds: owner keys: the owner's states are signed by key %s, its signer has key %s: %w", latest.KeyID, o.signer.KeyID(), ErrKeyMismatch)
+	}
+	if err == nil && len(latest.Keys) > 0 {
+		o.handovers = latest.Keys
+		if h := latest.Keys[len(latest.Keys)-1]; h.To.ID == o.signer.KeyID() {
+			o.keys.Signing[0].Since = &KeyTime{Epoch: h.Epoch, At: h.At}
+		}
 	}
 	if errors.Is(err, ErrUnknownState) {
 		st, err := o.sign(ctx, State{Epoch: 0, Acc: codec.G1(accumulator.Initial())}, o.streams.head(), 0)

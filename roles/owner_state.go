@@ -13,13 +13,19 @@ import (
 // stream head, now — or just after after (Unix milliseconds), so that a
 // re-signature is always later than the one it replaces.
 func (o *DataOwner) sign(ctx context.Context, s State, head StreamHead, after int64) (*SignedState, error) {
+	return o.signAt(ctx, s, head, max(o.cfg.now().UnixMilli(), after+1), o.signer, o.handovers)
+}
+
+// signAt signs s with signer at the issue time iat, with the owner's
+// handovers keys.
+func (o *DataOwner) signAt(ctx context.Context, s State, head StreamHead, iat int64, signer Signer, keys []Handover) (*SignedState, error) {
 	s.Format, s.CRS, s.Owner = FormatVersion, o.CRSDigest(), o.ownerID
 	d, err := s.Digest()
 	if err != nil {
 		return nil, err
 	}
-	st := &SignedState{State: s, IssuedAt: max(o.cfg.now().UnixMilli(), after+1), Head: head, KeyID: o.signer.KeyID()}
-	if st.Sig, err = o.signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head)); err != nil {
+	st := &SignedState{State: s, IssuedAt: iat, Head: head, KeyID: signer.KeyID(), Keys: keys}
+	if st.Sig, err = signer.Sign(ctx, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head, o.ownerID, keys)); err != nil {
 		return nil, fmt.Errorf("vds: sign state: %w", err)
 	}
 	return st, nil

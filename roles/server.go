@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -59,11 +60,14 @@ func WithServerLimits(l Limits) ServerOption {
 // concurrent use.
 type StorageServer struct {
 	pk      *commitment.ProverKey
-	owner   OwnerKeys
 	ownerID Hash
 	store   ServerStore
-	cfg     serverConfig
-	pre     *precomputer // nil without precomputation (precompute.go)
+
+	keysMu sync.Mutex
+	owner  OwnerKeys // grows with the handovers of the states it accepts
+	loaded bool      // the handovers of the store's latest state are in owner
+	cfg    serverConfig
+	pre    *precomputer // nil without precomputation (precompute.go)
 }
 
 var (
@@ -95,7 +99,60 @@ func NewStorageServer(crs *commitment.CRS, owner OwnerKeys, store ServerStore, o
 }
 
 // Owner returns the public keys of the owner the server serves.
-func (s *StorageServer) Owner() OwnerKeys { return s.owner }
+// After a key rotation it includes the keys the handovers made (SPEC §6.3).
+func (s *StorageServer) Owner() OwnerKeys { return *s.keys() }
+
+// keys returns a snapshot of the owner's keys.
+func (s *StorageServer) keys() *OwnerKeys {
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	k := s.owner
+	return &k
+}
+
+// keysFor returns the owner's keys after the handovers of the store's
+// latest state, which it reads once (a restarted server knows the keys
+// rotated before it stopped).
+func (s *StorageServer) keysFor(ctx context.Context) *OwnerKeys {
+	s.keysMu.Lock()
+	loaded := s.loaded
+	s.keysMu.Unlock()
+	if !loaded {
+		if st, err := s.store.LatestState(ctx); err == nil {
+			if k, err := verifyStateKeys(st, s.CRSDigest(), s.keys(), s.ownerID); err == nil {
+				s.learn(&k)
+			}
+			s.keysMu.Lock()
+			s.loaded = true
+			s.keysMu.Unlock()
+		} else if errors.Is(err, ErrUnknownState) {
+			s.keysMu.Lock()
+			s.loaded = true
+			s.keysMu.Unlock()
+		}
+	}
+	return s.keys()
+}
+
+// learn keeps k if it knows more keys than the held set: key sets only
+// grow along the owner's single chain of handovers.
+func (s *StorageServer) learn(k *OwnerKeys) {
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	if len(k.Signing) > len(s.owner.Signing) {
+		s.owner = *k
+	}
+}
+
+// verifyState checks st against the owner's keys and learns its handovers.
+func (s *StorageServer) verifyState(ctx context.Context, st *SignedState) error {
+	k, err := verifyStateKeys(st, s.CRSDigest(), s.keysFor(ctx), s.ownerID)
+	if err != nil {
+		return err
+	}
+	s.learn(&k)
+	return nil
+}
 
 // CRSDigest returns the digest of the server's CRS.
 func (s *StorageServer) CRSDigest() Hash { return Hash(s.pk.Digest()) }
@@ -133,48 +190,59 @@ func verifyHeader(sh *SignedHeader, crs Hash, owner *OwnerKeys, ownerID Hash, n 
 
 // verifyState checks a signed state's parameters and signature.
 func verifyState(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) error {
+	_, err := verifyStateKeys(st, crs, owner, ownerID)
+	return err
+}
+
+// verifyStateKeys checks a signed state's parameters, handovers and
+// signature and returns owner's key set after its handovers.
+func verifyStateKeys(st *SignedState, crs Hash, owner *OwnerKeys, ownerID Hash) (OwnerKeys, error) {
 	s := &st.State
 	if s.Format != FormatVersion {
-		return invalid("state", "format %d, want %d", s.Format, FormatVersion)
+		return OwnerKeys{}, invalid("state", "format %d, want %d", s.Format, FormatVersion)
 	}
 	if s.CRS != crs {
-		return fmt.Errorf("vds: state made for CRS %s: %w", s.CRS, ErrCRSMismatch)
+		return OwnerKeys{}, fmt.Errorf("vds: state made for CRS %s: %w", s.CRS, ErrCRSMismatch)
 	}
 	if s.Owner != ownerID {
-		return fmt.Errorf("vds: state of another owner: %w", ErrBadSignature)
+		return OwnerKeys{}, fmt.Errorf("vds: state of another owner: %w", ErrBadSignature)
 	}
 	if err := commitment.CheckPoint((*bls.G1Affine)(&s.Acc)); err != nil {
-		return fmt.Errorf("vds: accumulator value of epoch %d: %w", s.Epoch, err)
+		return OwnerKeys{}, fmt.Errorf("vds: accumulator value of epoch %d: %w", s.Epoch, err)
 	}
 	if st.IssuedAt < 0 {
-		return invalid("state", "issued_at %d is before 1970", st.IssuedAt)
+		return OwnerKeys{}, invalid("state", "issued_at %d is before 1970", st.IssuedAt)
 	}
 	if (s.Epoch == 0) != (s.Revoked == nil) {
-		return invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
+		return OwnerKeys{}, invalid("state", "epoch %d and its revocation entry disagree", s.Epoch)
 	}
 	if s.Epoch == 0 {
 		// The empty accumulator (SPEC §6): f_0 = g and no previous state.
 		if g := accumulator.Initial(); !(*bls.G1Affine)(&s.Acc).Equal(&g) {
-			return invalid("state", "the accumulator value of epoch 0 is not g")
+			return OwnerKeys{}, invalid("state", "the accumulator value of epoch 0 is not g")
 		}
 		if s.Prev != (Hash{}) {
-			return invalid("state", "the state of epoch 0 names a previous state")
+			return OwnerKeys{}, invalid("state", "the state of epoch 0 names a previous state")
 		}
 	}
 	if r := s.Revoked; r != nil {
 		y := r.Batch.Element()
 		if x := fr.Element(r.X); !x.Equal(&y) {
-			return invalid("state", "revoked element does not match the revoked batch")
+			return OwnerKeys{}, invalid("state", "revoked element does not match the revoked batch")
 		}
 	}
 	d, err := s.Digest()
 	if err != nil {
-		return err
+		return OwnerKeys{}, err
 	}
-	if err := verifySig(owner, st.KeyID, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head), st.Sig); err != nil {
-		return fmt.Errorf("vds: state of epoch %d: %w", s.Epoch, err)
+	keys, err := stateKeys(st, owner, ownerID)
+	if err != nil {
+		return OwnerKeys{}, err
 	}
-	return nil
+	if err := verifySig(&keys, st.KeyID, stateMessage(d, st.IssuedAt, st.KeyID, &st.Head, ownerID, st.Keys), st.Sig); err != nil {
+		return OwnerKeys{}, fmt.Errorf("vds: state of epoch %d: %w", s.Epoch, err)
+	}
+	return keys, nil
 }
 
 // checkData checks a batch's data against its header and, unless
@@ -274,7 +342,14 @@ func checkCommitments(pk *commitment.ProverKey, h *Header, d *BatchData) error {
 // owner's signature, the header and the data, with the owner's state that
 // includes it. Storing the same batch twice is a no-op.
 func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) (err error) {
-	b, err := s.checkBatch(req.Header, req.Data)
+	if req.State != nil {
+		// First: its handovers name the key of a header signed after a
+		// rotation.
+		if err := s.verifyState(ctx, req.State); err != nil {
+			return err
+		}
+	}
+	b, err := s.checkBatch(ctx, req.Header, req.Data)
 	if err != nil {
 		return err
 	}
@@ -289,9 +364,6 @@ func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) 
 	// The owner's state re-signed with the stream head that includes the
 	// batch (SPEC §11.2): stored with the batch, atomically — unless a later
 	// state, which includes the batch too, is already held.
-	if err := verifyState(req.State, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
-		return err
-	}
 	latest, err := s.store.LatestState(ctx)
 	if err == nil && !newer(req.State, latest) {
 		return s.store.PutBatch(ctx, b)
@@ -299,8 +371,8 @@ func (s *StorageServer) StoreBatch(ctx context.Context, req *StoreBatchRequest) 
 	return s.store.UpdateBatch(ctx, req.State, b)
 }
 
-func (s *StorageServer) checkBatch(sh SignedHeader, d BatchData) (*StoredBatch, error) {
-	id, err := verifyHeader(&sh, s.CRSDigest(), &s.owner, s.ownerID, s.pk.N(), s.cfg.limits)
+func (s *StorageServer) checkBatch(ctx context.Context, sh SignedHeader, d BatchData) (*StoredBatch, error) {
+	id, err := verifyHeader(&sh, s.CRSDigest(), s.keysFor(ctx), s.ownerID, s.pk.N(), s.cfg.limits)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +386,7 @@ func (s *StorageServer) checkBatch(sh SignedHeader, d BatchData) (*StoredBatch, 
 // next epoch is accepted; a gap fails with a *MissingStatesError naming the
 // missing epochs.
 func (s *StorageServer) ApplyState(ctx context.Context, st *SignedState) error {
-	if err := verifyState(st, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
+	if err := s.verifyState(ctx, st); err != nil {
 		return err
 	}
 	return s.store.AppendState(ctx, st)
@@ -323,13 +395,13 @@ func (s *StorageServer) ApplyState(ctx context.Context, st *SignedState) error {
 // UpdateBatch applies the state that revokes a batch's old version and
 // stores its new version, atomically (update_batch of SPEC §8).
 func (s *StorageServer) UpdateBatch(ctx context.Context, req *UpdateBatchRequest) error {
-	if err := verifyState(&req.State, s.CRSDigest(), &s.owner, s.ownerID); err != nil {
+	if err := s.verifyState(ctx, &req.State); err != nil {
 		return err
 	}
 	if req.State.State.Revoked == nil {
 		return invalid("update", "the state revokes nothing")
 	}
-	b, err := s.checkBatch(req.Header, req.Data)
+	b, err := s.checkBatch(ctx, req.Header, req.Data)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 // commitments and the owner's signature — and returns the batch id. It
 // does not look at the store.
 func (s *StorageServer) CheckHeader(sh *SignedHeader) (BatchID, error) {
-	return verifyHeader(sh, s.CRSDigest(), &s.owner, s.ownerID, s.pk.N(), s.cfg.limits)
+	return verifyHeader(sh, s.CRSDigest(), s.keys(), s.ownerID, s.pk.N(), s.cfg.limits)
 }
 
 // Capacity returns the batch capacity n of the server's CRS.
@@ -41,7 +41,7 @@ func (o *DataOwner) Limits() Limits { return o.cfg.limits }
 // them. It checks nothing else: decode the header and call CheckHeader.
 func (s *StorageServer) CheckHeaderSignature(encoded []byte, keyID string, sig []byte) error {
 	id := BatchID(hash.Sum(hash.TagHeader, encoded))
-	if err := verifySig(&s.owner, keyID, id[:], sig); err != nil {
+	if err := verifySig(s.keys(), keyID, id[:], sig); err != nil {
 		return fmt.Errorf("vds: header of batch %s: %w", id.Short(), err)
 	}
 	return nil

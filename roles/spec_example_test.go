@@ -48,7 +48,7 @@ func TestSpecExampleState(t *testing.T) {
 	d, err := s.Digest()
 	require.NoError(t, err)
 	require.Equal(t, "7b4f30ba803ab82dd4687eff6fa9bf7b60476785b6df8ac1cf2a8d5868160335", d.String())
-	m := stateMessage(d, 1700000000000, "0123456789abcdef", &StreamHead{Root: root, Streams: 1, Entries: 2})
+	m := stateMessage(d, 1700000000000, "0123456789abcdef", &StreamHead{Root: root, Streams: 1, Entries: 2}, Hash{}, nil)
 	require.Equal(t, "3844a67f059c97b3280b77e8597fe7c0232747d31f7b5ef68af4eb957e86da10", hex.EncodeToString(m))
 }
 

@@ -140,12 +140,20 @@ type SignedState struct {
 	Head     StreamHead `cbor:"head"`
 	KeyID    string     `cbor:"kid"`
 	Sig      []byte     `cbor:"sig"`
+	// Keys are the owner's key handovers so far, oldest first (SPEC §6.3);
+	// none before the first rotation.
+	Keys []Handover `cbor:"keys,omitempty"`
 }
 
-// stateMessage returns what the owner signs for a state.
-func stateMessage(d Hash, issuedAt int64, keyID string, head *StreamHead) []byte {
-	m := hash.Sum(hash.TagStateSig, d[:], hash.U64(uint64(issuedAt)), []byte(keyID),
-		head.Root[:], hash.U64(head.Streams), hash.U64(head.Entries))
+// stateMessage returns what the owner signs for a state: with handovers,
+// their digest is one more part (SPEC §6.3).
+func stateMessage(d Hash, issuedAt int64, keyID string, head *StreamHead, owner Hash, keys []Handover) []byte {
+	parts := [][]byte{d[:], hash.U64(uint64(issuedAt)), []byte(keyID),
+		head.Root[:], hash.U64(head.Streams), hash.U64(head.Entries)}
+	if len(keys) > 0 {
+		parts = append(parts, handoversDigest(owner, keys))
+	}
+	m := hash.Sum(hash.TagStateSig, parts...)
 	return m[:]
 }
 
@@ -153,6 +161,10 @@ func stateMessage(d Hash, issuedAt int64, keyID string, head *StreamHead) []byte
 type SigningKey struct {
 	ID  string `cbor:"id"`
 	Key []byte `cbor:"key"` // ed25519.PublicKey
+	// Since is the handover that made the key, Retired the one that retired
+	// it (SPEC §6.3); nil for a key the owner started with / one in use.
+	Since   *KeyTime `cbor:"since,omitempty"`
+	Retired *KeyTime `cbor:"ret,omitempty"`
 }
 
 // OwnerKeys are a data owner's public keys: the accumulator key ĝ^s, which

@@ -40,11 +40,31 @@ func (v *Verifier) AcceptState(ctx context.Context, st *SignedState) error {
 // checkState checks a state's parameters and signature (no lock needed) and
 // returns its digest.
 func (v *Verifier) checkState(st *SignedState) (Hash, error) {
-	if err := verifyState(st, Hash(v.vk.Digest()), &v.owner, v.ownerID); err != nil {
+	k, err := verifyStateKeys(st, Hash(v.vk.Digest()), v.keys(), v.ownerID)
+	if err != nil {
 		return Hash{}, err
 	}
+	v.mu.Lock()
+	if len(k.Signing) > len(v.owner.Signing) {
+		// Handovers signed by keys it trusts (SPEC §6.3): key sets only
+		// grow along the owner's one chain of handovers.
+		v.owner = k
+	}
+	v.mu.Unlock()
 	return st.State.Digest()
 }
+
+// keys returns a snapshot of the owner's keys, with the handovers learnt.
+func (v *Verifier) keys() *OwnerKeys {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	k := v.owner
+	return &k
+}
+
+// Owner returns the owner's public keys as the verifier holds them: the
+// ones it was configured with and those the handovers it accepted made.
+func (v *Verifier) Owner() OwnerKeys { return *v.keys() }
 
 // linkLocked makes a checked state with digest d the held one if it extends
 // the chain (or re-signs the held state later).

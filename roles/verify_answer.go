@@ -54,6 +54,13 @@ func (v *Verifier) prepare(ctx context.Context, q *Query, ans *Answer, b *commit
 		return nil, err
 	}
 	id, h, err := v.verifyHeader(&ans.Header)
+	if err != nil && v.unknownKey(ans.Header.Header.KeyID) && (v.cfg.source != nil || v.cfg.anchor != nil) && !v.recentlySynced() {
+		// A header signed by a key a rotation made (SPEC §6.3) that the
+		// verifier has not caught up to: once, then refused.
+		if serr := v.Sync(ctx); serr == nil {
+			id, h, err = v.verifyHeader(&ans.Header)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +191,7 @@ func (v *Verifier) verifyHeader(sh *SignedHeader) (BatchID, *Header, error) {
 	if known != nil {
 		return id, known, nil
 	}
-	if id, err = verifyHeader(sh, Hash(v.vk.Digest()), &v.owner, v.ownerID, v.vk.N(), v.cfg.limits); err != nil {
+	if id, err = verifyHeader(sh, Hash(v.vk.Digest()), v.keys(), v.ownerID, v.vk.N(), v.cfg.limits); err != nil {
 		return BatchID{}, nil, err
 	}
 	h := cloneHeader(&sh.Header)
@@ -239,4 +246,10 @@ func sameQuery(asked, answered *Query) error {
 		return fmt.Errorf("vds: audit answered for nonce %x, issued %x: %w", answered.Nonce, asked.Nonce, ErrWrongChallenge)
 	}
 	return fmt.Errorf("vds: the answer is for another query: %w", ErrBadProof)
+}
+
+// unknownKey reports whether the verifier holds no owner key with this id.
+func (v *Verifier) unknownKey(id string) bool {
+	_, ok := v.keys().Key(id)
+	return !ok
 }

@@ -27,5 +27,8 @@
 // to live in the owner's process (transport.TestSignerOverUnixSocket,
 // internal/cli.TestSignerProcess: a signer process or any crypto.Signer,
 // the socket 0600 and SO_PEERCRED-checked, its frames fuzzed). Key
-// rotation is still to do.
+// rotation: DataOwner.Rotate and the handovers of SPEC §6.3
+// (roles.TestKeyRotation, TestKeyRotationRefused; vectors
+// state/rotation/*); headers signed by a retired key stay valid (they
+// carry no epoch or time), and there is no `vds key rotate` command yet.
 package security

@@ -19,7 +19,7 @@ var specMessages = map[string]any{
 	"ColumnInfo": roles.ColumnInfo{}, "Header": roles.Header{}, "SignedHeader": roles.SignedHeader{},
 	"BatchData": roles.BatchData{}, "StoreBatchRequest": roles.StoreBatchRequest{}, "UpdateBatchRequest": roles.UpdateBatchRequest{},
 	"Revocation": roles.Revocation{}, "State": roles.State{}, "StreamHead": roles.StreamHead{}, "SignedState": roles.SignedState{},
-	"SigningKey": roles.SigningKey{}, "OwnerKeys": roles.OwnerKeys{},
+	"SigningKey": roles.SigningKey{}, "OwnerKeys": roles.OwnerKeys{}, "KeyTime": roles.KeyTime{}, "Handover": roles.Handover{},
 	"Query": roles.Query{}, "Witness": roles.WitnessWire{}, "WindowProof": roles.WindowProof{}, "Answer": roles.Answer{},
 	"StreamEntry": roles.StreamEntry{}, "StreamQuery": roles.StreamQuery{}, "StreamProof": roles.StreamProof{},
 	"EdgeRows": roles.EdgeRows{}, "StreamPart": roles.StreamPart{}, "StreamAnswer": roles.StreamAnswer{}, "StreamRequest": roles.StreamRequest{},

@@ -21,6 +21,7 @@ const (
 	TagStateSig    = "vds/v1/state-sig"
 	TagOwner       = "vds/v1/owner"
 	TagKeyID       = "vds/v1/key"
+	TagHandover    = "vds/v1/handover"
 	TagAuditNonce  = "vds/v1/audit-nonce"
 )
 

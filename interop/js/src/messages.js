@@ -60,10 +60,17 @@ export const State = Struct('State', {
   prev: [Hash32, 'req']
 })
 export const StreamHead = Struct('StreamHead', { root: [Hash32, 'req'], streams: [u64, 'req'], entries: [u64, 'req'] })
-export const SignedState = Struct('SignedState', {
-  s: [State, 'req'], iat: [T.Int, 'req'], head: [StreamHead, 'req'], kid: [T.Text, 'req'], sig: [Sig, 'req']
+export const KeyTime = Struct('KeyTime', { epoch: [u64, 'req'], at: [T.Int, 'req'] })
+export const SigningKey = Struct('SigningKey', {
+  id: [T.Text, 'req'], key: [BytesOrNull, 'req'], since: [KeyTime, 'opt'], ret: [KeyTime, 'opt']
 })
-export const SigningKey = Struct('SigningKey', { id: [T.Text, 'req'], key: [BytesOrNull, 'req'] })
+// a key handover (§6.3)
+export const Handover = Struct('Handover', {
+  from: [T.Text, 'req'], to: [SigningKey, 'req'], epoch: [u64, 'req'], at: [T.Int, 'req'], sig: [Sig, 'req'], pop: [Sig, 'req']
+})
+export const SignedState = Struct('SignedState', {
+  s: [State, 'req'], iat: [T.Int, 'req'], head: [StreamHead, 'req'], kid: [T.Text, 'req'], sig: [Sig, 'req'], keys: [ListOrNull(Handover), 'opt']
+})
 export const OwnerKeys = Struct('OwnerKeys', { acc: [T.G2, 'req'], sig: [ListOrNull(SigningKey), 'req'] })
 
 export const Query = Struct('Query', {

@@ -5,8 +5,8 @@ import { H, HFr, u64, hex } from './hash.js'
 import { equalBytes } from './cbor.js'
 import { G1, pairingCheck } from './points.js'
 import { chainPairs } from './accumulator.js'
-import { keyFor } from './config.js'
-import { fail, BAD_SIGNATURE, BAD_PROOF, CRS_MISMATCH, INVALID_INPUT, STALE_STATE, UNKNOWN_STATE, CONFLICT, REVOKED } from './errors.js'
+import { keyID } from './config.js'
+import { fail, TOO_LARGE, BAD_SIGNATURE, BAD_PROOF, CRS_MISMATCH, INVALID_INPUT, STALE_STATE, UNKNOWN_STATE, CONFLICT, REVOKED } from './errors.js'
 
 const ZERO32 = new Uint8Array(32)
 
@@ -31,15 +31,62 @@ const stepCache = new Set()
 /** stateDigest is H("vds/v1/state", CBOR(state)), the state's received bytes. */
 export function stateDigest (ss) { return H('vds/v1/state', ss.s.raw) }
 
-/** sigMessage is the 32-byte message of a signed state's signature (§6). */
+/** handoverMessage is what both keys of a handover sign (§6.3). */
+export function handoverMessage (ownerID, h) {
+  return H('vds/v1/handover', ownerID, h.from, h.to.id, h.to.key, u64(h.epoch), u64(h.at))
+}
+
+/** sigMessage is the 32-byte message of a signed state's signature (§6, §6.3). */
 export function sigMessage (ss) {
-  return H('vds/v1/state-sig', stateDigest(ss), u64(ss.iat), ss.kid, ss.head.root, u64(ss.head.streams), u64(ss.head.entries))
+  const parts = [stateDigest(ss), u64(ss.iat), ss.kid, ss.head.root, u64(ss.head.streams), u64(ss.head.entries)]
+  const hs = ss.keys || []
+  if (hs.length > 0) parts.push(H('vds/v1/handover', ...hs.map(h => handoverMessage(ss.s.owner, h))))
+  return H('vds/v1/state-sig', ...parts)
+}
+
+const MAX_HANDOVERS = 64
+
+/** validAt checks a key may sign at (epoch, at): not before its handover, not at or after its retirement (§6.3). */
+function validAt (k, epoch, at) {
+  if (k.since && (epoch < k.since.epoch || at < k.since.at)) return false
+  if (k.ret && (epoch > k.ret.epoch || at >= k.ret.at)) return false
+  return true
+}
+
+/**
+ * extendKeys returns keys after the handovers hs, checked in order (§6.3); keys is not
+ * changed.
+ */
+export function extendKeys (cfg, keys, hs) {
+  if (hs.length > MAX_HANDOVERS) fail(TOO_LARGE, 'state: too many handovers')
+  const out = keys.map(k => ({ ...k }))
+  for (const h of hs) {
+    if (h.to.key.length !== 32 || h.to.id !== keyID(h.to.key)) fail(INVALID_INPUT, 'handover: new key id does not match its key')
+    if (h.at < 0n) fail(INVALID_INPUT, 'handover: time before 1970')
+    const f = out.find(k => k.id === h.from)
+    const t = out.find(k => k.id === h.to.id)
+    if (t) {
+      if (t.since && t.since.epoch === h.epoch && t.since.at === h.at) continue // known
+      if (!f) continue // a key configured directly
+      fail(BAD_SIGNATURE, 'handover: to a key the owner already had')
+    }
+    if (!f) fail(BAD_SIGNATURE, 'handover: from an unknown key')
+    if (!validAt(f, h.epoch, h.at)) fail(BAD_SIGNATURE, 'handover: by a retired key')
+    const m = handoverMessage(cfg.ownerID, h)
+    if (!verifyEd25519(f.key, m, h.sig)) fail(BAD_SIGNATURE, 'handover: not signed by the retiring key')
+    if (!verifyEd25519(h.to.key, m, h.pop)) fail(BAD_SIGNATURE, 'handover: not signed by its new key')
+    const p = { epoch: h.epoch, at: h.at }
+    f.ret = p
+    out.push({ id: h.to.id, key: h.to.key, since: p })
+  }
+  return out
 }
 
 /**
  * checkSignedState is check(st) of §12.1: what a state carries by itself, in order —
  * format, CRS, owner; rev absent ⇔ epoch 0, the epoch-0 rule (f = g, prev = 0) and
- * x = HFr("vds/v1/acc", rev.batch); then key id and signature.
+ * x = HFr("vds/v1/acc", rev.batch); then the handovers (§6.3), key id and signature.
+ * It returns cfg's keys after the state's handovers.
  */
 export function checkSignedState (cfg, ss) {
   const s = ss.s
@@ -52,18 +99,28 @@ export function checkSignedState (cfg, ss) {
   } else if (HFr('vds/v1/acc', s.rev.batch) !== s.rev.x) {
     fail(INVALID_INPUT, 'state: x is not HFr(acc, batch)')
   }
-  const pk = keyFor(cfg, ss.kid)
-  if (!pk) fail(BAD_SIGNATURE, 'state: unknown key id')
-  if (!verifyEd25519(pk, sigMessage(ss), ss.sig)) fail(BAD_SIGNATURE, 'state: signature does not verify')
+  const keys = extendKeys(cfg, cfg.keys, ss.keys || [])
+  const k = keys.find(k => k.id === ss.kid)
+  if (!k) fail(BAD_SIGNATURE, 'state: unknown key id')
+  if (!validAt(k, s.epoch, ss.iat)) fail(BAD_SIGNATURE, 'state: signed by a retired key')
+  if (!verifyEd25519(k.key, sigMessage(ss), ss.sig)) fail(BAD_SIGNATURE, 'state: signature does not verify')
+  return keys
 }
 
 /** Holder keeps a verifier's latest state and the batches revoked in the states it saw. */
 export class Holder {
-  constructor (cfg) { this.cfg = cfg; this.held = null; this.revoked = new Set() }
+  // cfg is the holder's own copy: its keys grow with the handovers it accepts (§6.3)
+  constructor (cfg) { this.cfg = { ...cfg }; this.held = null; this.revoked = new Set() }
+
+  /** check is checkSignedState, keeping the keys the state's handovers add. */
+  check (ss) {
+    const keys = checkSignedState(this.cfg, ss)
+    if (keys.length > this.cfg.keys.length) this.cfg.keys = keys
+  }
 
   /** anchor takes a first state obtained out of band. */
   anchor (ss) {
-    checkSignedState(this.cfg, ss)
+    this.check(ss)
     this.held = ss
     this.heldDigest = stateDigest(ss)
     if (ss.s.rev) this.revoked.add(hex(ss.s.rev.batch))
@@ -72,7 +129,7 @@ export class Holder {
   /** accept takes a later state as update_global_pk does. */
   accept (ss) {
     if (!this.held) { this.anchor(ss); return }
-    checkSignedState(this.cfg, ss)
+    this.check(ss)
     const he = this.held.s.epoch
     const e = ss.s.epoch
     const d = stateDigest(ss)

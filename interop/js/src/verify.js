@@ -47,6 +47,7 @@ function run (cfg, c) {
     if (i === 0) holder.anchor(ss)
     else holder.accept(ss)
   })
+  cfg = holder.cfg // with the keys the held states' handovers added (§6.3)
   // headers the verifier holds from earlier answers (§11.5), by digest
   holder.headers = new Map()
   for (const h of c.held_headers ?? []) {
