@@ -99,6 +99,10 @@ func TestOwnerStandby(t *testing.T) {
 	}
 	chain := storageChain(t, sock("s"))
 	require.Equal(t, uint64(4), chain[len(chain)-1].State.Epoch)
+	// The owner pushes new states after its mutation returns (in order,
+	// per listener), so the verifier may hold epoch 4 a moment later.
+	require.Eventually(t, func() bool { return verifierEpoch(sock("v")) == 4 }, 10*time.Second, 50*time.Millisecond,
+		"the verifier reaches the last epoch")
 	got := epochs()
 	require.NotEmpty(t, got)
 	for i := 1; i < len(got); i++ {
@@ -106,6 +110,23 @@ func TestOwnerStandby(t *testing.T) {
 	}
 	require.Equal(t, uint64(4), got[len(got)-1])
 	t.Logf("verifier epochs seen: %d samples, %d..%d", len(got), got[0], got[len(got)-1])
+}
+
+// verifierEpoch returns the epoch the verifier at addr holds (0 if it
+// holds none or does not answer).
+func verifierEpoch(addr string) uint64 {
+	tr, err := transport.Dial(addr, transport.WithRetries(0, 0))
+	if err != nil {
+		return 0
+	}
+	defer tr.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var h transport.Health
+	if tr.Call(ctx, transport.ServiceVerifier, "health", &transport.Empty{}, &h) != nil || !h.HasEpoch {
+		return 0
+	}
+	return h.Epoch
 }
 
 // leads reports whether the owner at addr leads: a standby refuses
