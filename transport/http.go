@@ -35,6 +35,7 @@ type httpOptions struct {
 	idleTimeout  time.Duration // server
 	shutdown     time.Duration // server: grace period
 	logger       *slog.Logger  // server: one line per request
+	corsOrigin   string        // server: the one origin whose pages may call it (CORS); "" none
 }
 
 func defaultHTTPOptions() httpOptions {
@@ -90,6 +91,47 @@ func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.htt
 // status, duration) with l. Request and response bodies are never logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.http.logger = l } }
 
+// WithCORSOrigin lets the pages of one origin ("http://127.0.0.1:5004",
+// scheme://host[:port], no path) call a server from a browser: the
+// handler answers that origin's CORS preflights (POST with a Content-Type
+// header, nothing else: no Authorization, so no mutation from a page) and
+// marks its responses readable by it. Requests from any other origin get
+// no CORS header (their preflight is refused with HTTP 403), so a browser
+// does not let their pages read an answer. Default: no origin.
+func WithCORSOrigin(origin string) Option {
+	return func(o *options) { o.http.corsOrigin = strings.TrimRight(origin, "/") }
+}
+
+// corsHandler wraps h with the CORS policy of WithCORSOrigin for origin.
+func corsHandler(origin string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		from := r.Header.Get("Origin")
+		if from == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if from != origin {
+			if preflight {
+				http.Error(w, "origin not allowed", http.StatusForbidden)
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if preflight {
+			w.Header().Set("Access-Control-Allow-Methods", http.MethodPost)
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // httpStatus maps a wire code to an HTTP status.
 func httpStatus(code string) int {
 	switch code {
@@ -125,7 +167,8 @@ func httpStatus(code string) int {
 // logged), that the declared length is within the method's limit (HTTP 413)
 // and that the server has room for it (WithMaxConcurrent,
 // WithMaxInflightBytes; HTTP 503 with Retry-After). The body is then read
-// through the limit.
+// through the limit. With WithCORSOrigin, one origin's pages may call it
+// from a browser.
 func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
 	o := buildOptions(opts)
 	reg := newRegistry(services)
@@ -147,6 +190,9 @@ func NewHTTPHandler(services []*Service, opts ...Option) http.Handler {
 				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
 		}
 	})
+	if o.http.corsOrigin != "" {
+		return corsHandler(o.http.corsOrigin, mux)
+	}
 	return mux
 }
 

@@ -24,6 +24,7 @@
 //	vds update  -batch ID -file F.csv [-dry-run]
 //	vds state | list | version
 //	vds health  [URL]                           GET a server's /readyz (default http://127.0.0.1:9090/readyz): exit 0 if 2xx
+//	vds web     [-listen A] [-keys DIR] [-storage URL]   the browser dashboard (storage serve -cors-origin http://A)
 //	vds demo    [-inproc]                       the whole story, explained
 //
 // A batch ID may be a unique prefix of at least 8 hex digits. query,
@@ -83,6 +84,7 @@ var commands = []cli.Command{
 	{Name: "update", Help: "replace a batch by a new version from a CSV file", Run: cli.RunUpdate},
 	{Name: "state", Help: "show the owner's signed state and the servers' epochs", Run: cli.RunState},
 	{Name: "list", Help: "list the stored batches", Run: cli.RunList},
+	{Name: "web", Help: "serve the browser dashboard that verifies every answer in the page", Run: cli.RunWeb},
 	{Name: "demo", Help: "run the whole story on a small system and explain it", Run: cli.RunDemo},
 	{Name: "version", Help: "print the version of vds, of Go and of the SPEC", Run: cli.RunVersion},
 	{Name: "health", Help: "probe a server's /healthz or /readyz (container health checks)", Run: cli.RunHealth},

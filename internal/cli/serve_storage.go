@@ -20,8 +20,16 @@ func RunStorage(ctx context.Context, args []string) error {
 	precompute := s.fs.Bool("precompute", true, "precompute proof tables in the background (answers in O(1) group operations; costs 128 bytes per row and column)")
 	workers := s.fs.Int("precompute-workers", roles.DefaultPrecomputeWorkers(), "cores the precomputation may use")
 	storeArg := s.fs.String("store", "", "the server's store: a bbolt file (default DIR/"+storageDB+") or a postgres:// DSN that several replicas share (env "+storeEnv+")")
+	cors := s.fs.String("cors-origin", env("SS_CORS_ORIGIN", ""), "let the pages of this origin (scheme://host:port, e.g. http://127.0.0.1:5004 of `vds web`) call the storage server from a browser; no other origin may (env SS_CORS_ORIGIN; default none)")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	var extra []transport.Option
+	if *cors != "" {
+		if err := checkOrigin(*cors); err != nil {
+			return err
+		}
+		extra = append(extra, transport.WithCORSOrigin(*cors))
 	}
 	crs, keys, err := s.loadPublic()
 	if err != nil {
@@ -47,7 +55,7 @@ func RunStorage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return s.serve(ctx, transport.StorageReady(srv), metrics.StorageState(srv), nil, transport.StorageService(srv),
+	return s.serve(ctx, transport.StorageReady(srv), metrics.StorageState(srv), extra, transport.StorageService(srv),
 		"storage server ready", "crs", crs.Digest().String()[:16], "n", crs.N(), "owner", keys.ID().String()[:16], "store", where, "precompute", *precompute, "resumed", resumed)
 }
 
