@@ -61,6 +61,9 @@ type Config struct {
 	// Trust is the trust root; nil serves a page that shows what it
 	// receives but refuses to mark any number verified.
 	Trust *TrustRoot
+	// TimeUnit is the unit of the streams' timestamps, "s" (default) or
+	// "ms", as they were ingested (vds ingest -time-unit).
+	TimeUnit string
 	// MaxStateAge is how old the owner's latest state may be (0: no
 	// check).
 	MaxStateAge time.Duration
@@ -75,6 +78,7 @@ type pageConfig struct {
 	KeyIDs        []string `json:"key_ids,omitempty"`
 	CRSDigest     string   `json:"crs_digest,omitempty"`
 	Source        string   `json:"source,omitempty"`
+	TimeUnit      string   `json:"time_unit"`
 	MaxStateAgeMS int64    `json:"max_state_age_ms"`
 }
 
@@ -94,7 +98,14 @@ func Handler(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := pageConfig{Storage: storage, MaxStateAgeMS: c.MaxStateAge.Milliseconds()}
+	pc := pageConfig{Storage: storage, TimeUnit: "s", MaxStateAgeMS: c.MaxStateAge.Milliseconds()}
+	switch c.TimeUnit {
+	case "", "s":
+	case "ms":
+		pc.TimeUnit = "ms"
+	default:
+		return nil, fmt.Errorf("%w: time unit %q (want s or ms)", ErrConfig, c.TimeUnit)
+	}
 	if t := c.Trust; t != nil {
 		if len(t.CRS) == 0 || len(t.OwnerKeys) == 0 || t.CRSDigest == "" {
 			return nil, fmt.Errorf("%w: a trust root needs the owner keys, the CRS and its digest", ErrConfig)

@@ -23,6 +23,7 @@ func RunWeb(ctx context.Context, args []string) error {
 	listen := c.fs.String("listen", env("VDS_WEB_LISTEN", "127.0.0.1:5004"), "address to serve the dashboard on, host:port (env VDS_WEB_LISTEN)")
 	keys := c.fs.String("keys", "", "directory with the public files the page pins (crs.bin, crs.digest, owner-keys.cbor; default -dir)")
 	noKeys := c.fs.Bool("no-keys", false, "serve the page without a trust root: it shows what it receives and marks nothing verified")
+	unit := c.fs.String("time-unit", "s", "the unit of the streams' timestamps as ingested: s or ms")
 	maxAge := c.fs.Duration("max-state-age", 0, "refuse answers when the owner's latest state is older than this (0: no check)")
 	if err := c.parse(args); err != nil {
 		return err
@@ -31,7 +32,7 @@ func RunWeb(ctx context.Context, args []string) error {
 	if !strings.HasPrefix(storage, "http://") && !strings.HasPrefix(storage, "https://") {
 		storage = "http://" + storage
 	}
-	cfg := dashboard.Config{Storage: storage, MaxStateAge: *maxAge}
+	cfg := dashboard.Config{Storage: storage, TimeUnit: *unit, MaxStateAge: *maxAge}
 	if !*noKeys {
 		dir := *keys
 		if dir == "" {
