@@ -36,7 +36,19 @@ export class VerifierKey {
   }
 
   /** rangeW returns Ŵ for unit weights on rows [a, b] (1 ≤ a ≤ b ≤ n): S_b − S_{a−1}. */
-  rangeW (a, b) { return this.S[b].subtract(this.S[a - 1]) }
+  rangeW (a, b) {
+    // the same object for the same rows: pairingCheck sums the G1 sides of pairs that
+    // share a G2 object (the interior batches of a stream window: one Miller loop)
+    const key = a * (this.n + 1) + b
+    this.rw ??= new Map()
+    let W = this.rw.get(key)
+    if (W === undefined) {
+      if (this.rw.size >= 4096) this.rw.clear()
+      W = this.S[b].subtract(this.S[a - 1])
+      this.rw.set(key, W)
+    }
+    return W
+  }
 
   /** weightsW returns Ŵ = Σ_i w_i ĝ_{n+1−i} for w indexed 1..n (w[0] unused). */
   weightsW (w) {

@@ -3,6 +3,7 @@
 // prime-order subgroup) with a per-field identity rule; scalars 32 bytes big-endian < r.
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js'
+import { pippenger } from '@noble/curves/abstract/curve.js'
 import { fail, INVALID_ENCODING, NON_CANONICAL, IDENTITY, INVALID_POINT } from './errors.js'
 
 export const G1 = bls.G1.Point
@@ -145,11 +146,14 @@ export function mul (pt, k) {
   return pt.multiplyUnsafe(s) // public inputs only: no constant-time need
 }
 
-/** msm returns Σ k_i·P_i (naive, n is small). */
+/** msm returns Σ k_i·P_i (Pippenger's method; one or two points: plain multiplications). */
 export function msm (points, scalars, Zero) {
-  let acc = Zero
-  for (let i = 0; i < points.length; i++) acc = acc.add(mul(points[i], scalars[i]))
-  return acc
+  if (points.length <= 2) {
+    let acc = Zero
+    for (let i = 0; i < points.length; i++) acc = acc.add(mul(points[i], scalars[i]))
+    return acc
+  }
+  return pippenger(Zero.constructor, points, scalars.map(mod))
 }
 
 /**

@@ -1,15 +1,16 @@
 // Stream windows (SPEC §11, §12.4): completeness proof with Merkle range proofs and the
 // aggregated answer over every live batch of the window.
-import { H, HFrK, u64, hex, concat } from './hash.js'
+import { H, HFr, HFrK, u64, hex, concat } from './hash.js'
+import { mergedWitnessPairs } from './accumulator.js'
 import { equalBytes } from './cbor.js'
 import { mul, mod, encodeScalar } from './points.js'
 import { checkMerged } from './crs.js'
 import { rangeRoot } from './merkle.js'
 import { checkSignedHeader, validName } from './header.js'
 import { checkSignedState, stateDigest } from './state.js'
-import { witnessEquation, boundaryOpening, columnIndexes, combined, columnCoefficients } from './queries.js'
+import { boundaryOpening, columnIndexes, combined, columnCoefficients } from './queries.js'
 import { signed, display } from './values.js'
-import { fail, BAD_PROOF, INCOMPLETE, INVALID_INPUT, STALE_STATE, TOO_LARGE } from './errors.js'
+import { fail, BAD_PROOF, INCOMPLETE, INVALID_INPUT, REVOKED, STALE_STATE, TOO_LARGE } from './errors.js'
 
 function bitlen (x) { return x === 0n ? 0 : x.toString(2).length }
 
@@ -195,7 +196,12 @@ export function verifyStream (cfg, holder, req) {
     all.push(...parts)
   })
   // 10. witnesses (parts with a header; a held one's entry shows it live, §11.5)
-  for (const p of all) if (p.wit !== undefined) equations.push(witnessEquation(cfg, hs.s.f, p.D, p.wit))
+  // (one merged equation: every witness is at the same f)
+  const wits = all.filter(p => p.wit !== undefined).map(p => {
+    if (p.wit.u === 0n) fail(REVOKED, 'witness with u = 0')
+    return { y: HFr('vds/v1/acc', p.D), w: p.wit.w, u: p.wit.u }
+  })
+  if (wits.length > 0) equations.push(mergedWitnessPairs(cfg.vk, cfg.acc, hs.s.f, wits))
   // 11. one multi-pairing
   if (!checkMerged(equations)) fail(BAD_PROOF, 'stream answer: pairing equations do not hold')
   // totals at each column's largest scale
