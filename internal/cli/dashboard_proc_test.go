@@ -243,7 +243,8 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// A year of monthly totals: 12 stream answers verified in the page,
 	// each equal to the Go verifier's.
-	ch := eval[chartResult](t, ctx, `(async () => { const f = document.getElementById('chart-form'); f.col.value = 'temp'; f.from.value = '2010-01'; f.count.value = '12'; return await window.vds.chart({stream: 'paris', col: 'temp', period: 'month', from: '2010-01', count: 12}) })()`)
+	const year = `window.vds.chart({stream: 'paris', col: 'temp', period: 'month', from: '2010-01', count: 12})`
+	ch := eval[chartResult](t, ctx, year)
 	require.Len(t, ch.Bars, 12)
 	for m, b := range ch.Bars {
 		from := y0.AddDate(0, m, 0)
@@ -264,9 +265,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	r := eval[pageResult](t, ctx, fmt.Sprintf(`window.vds.ask({kind: 'point', batch: %q, cols: ['temp'], row: 3})`, batch))
 	require.Equal(t, "verified", r.Status, r.Code)
 	require.Equal(t, q.Values, r.Values)
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	writeScreenshot(t, shot)
 
 	// Behind the malicious proxy: rejected with the matching reason, the
 	// number never shown as verified.
@@ -290,6 +288,27 @@ func TestDashboardInBrowser(t *testing.T) {
 	require.Contains(t, html, "rejected: the answer is built on an older owner state")
 	require.NotContains(t, html, "temp = "+addTenth(q.Values[0]), "the altered number shown")
 	proxy.set("")
+
+	// The screenshot: the page after the revocation, a year of totals,
+	// answers verified and rejected.
+	open(t, ctx, "http://"+w2+"/")
+	require.Equal(t, "1", eval[string](t, ctx, `document.querySelector('#state [data-field="revoked batches"]').textContent`))
+	eval[chartResult](t, ctx, year)
+	for _, js := range []string{
+		fmt.Sprintf(`window.vds.ask({kind: 'point', batch: %q, cols: ['temp'], row: 3})`, batch),
+		fmt.Sprintf(`window.vds.ask({kind: 'range', batch: %q, cols: ['temp'], from: 1, to: 4})`, batch),
+		fmt.Sprintf(`window.vds.ask({kind: 'point', batch: %q, cols: ['temp'], row: 1})`, l.Batches[41].ID),
+	} {
+		eval[pageResult](t, ctx, js)
+	}
+	proxy.set("alter")
+	eval[pageResult](t, ctx, fmt.Sprintf(`window.vds.ask({kind: 'range', batch: %q, cols: ['temp'], from: 1, to: 4})`, batch))
+	proxy.set("drop")
+	eval[pageResult](t, ctx, `window.vds.ask({kind: 'stream window', stream: 'paris', cols: ['temp'], tfrom: '2010-03-01T00:00:00Z', tto: '2010-03-31T23:59:59Z'})`)
+	proxy.set("")
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	writeScreenshot(t, shot)
 
 	// No trust root: nothing verified.
 	open(t, ctx, "http://"+w3+"/")

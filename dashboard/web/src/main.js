@@ -76,7 +76,8 @@ async function streamsSection (v, streams) {
         h('td', { class: 'mono', title: b.id }, b.id.slice(0, 12)), h('td', {}, b.seq), h('td', {}, b.ver), h('td', {}, b.rows),
         h('td', {}, fmtTime(fromUnit(b.t0))), h('td', {}, fmtTime(fromUnit(b.t1))), h('td', {}, st)))
     }
-    box.append(h('details', { open: '' }, h('summary', {}, `${name}: ${list.length} batches, ${live} live, ${list.length - live} revoked, ${versions} updated`), t))
+    const d = h('details', list.length <= 12 ? { open: '' } : {}, h('summary', {}, `${name}: ${list.length} batches, ${live} live, ${list.length - live} revoked, ${versions} updated`), t)
+    box.append(d)
   }
   box.append(h('p', { class: 'note' }, 'The list is what the storage server says; every number below is verified on its own.'))
   return section('Streams and batches', box)
@@ -106,6 +107,8 @@ function chartSection (v, streams) {
 /** chart asks and verifies one stream answer per period and draws them. */
 async function chart (v, { stream, col, period, from, count }, out = $('chart'), timing = $('chart-timing')) {
   out.replaceChildren(h('p', {}, 'verifying…'))
+  const form = $('chart-form')
+  if (form) Object.assign(form.elements.namedItem('stream'), { value: stream }) && Object.entries({ col, period, from, count }).forEach(([k, x]) => { form.elements.namedItem(k).value = String(x) })
   const start = Date.parse(from.length === 7 ? from + '-01T00:00:00Z' : from.length === 10 ? from + 'T00:00:00Z' : from)
   const t0 = performance.now()
   await v.syncState()
