@@ -244,7 +244,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A year of monthly totals: 12 stream answers verified in the page,
 	// each equal to the Go verifier's.
 	const year = `window.vds.chart({stream: 'paris', col: 'temp', period: 'month', from: '2010-01', count: 12})`
-	ch := eval[chartResult](t, ctx, year)
+	// The page draws it when it opens (cold: every header's signature
+	// checked); asked again, the signatures are cached (warm).
+	ch := eval[chartResult](t, ctx, `window.vds.lastChart`)
+	warm := eval[chartResult](t, ctx, year)
+	require.Equal(t, ch.Bars, warm.Bars)
 	require.Len(t, ch.Bars, 12)
 	for m, b := range ch.Bars {
 		from := y0.AddDate(0, m, 0)
@@ -254,7 +258,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		require.Equal(t, "verified", b.Status, "%s: %s", b.Label, b.Code)
 		require.Equal(t, q.Totals[0], b.Value, b.Label)
 	}
-	t.Logf("a year of monthly totals (12 stream answers, 365 batches) in chromium: verification %.0f ms, with the requests %.0f ms", ch.VerifyMs, ch.TotalMs)
+	t.Logf("a year of monthly totals (12 stream answers, 365 batches) in chromium: verification %.0f ms cold, %.0f ms warm; with the requests %.0f ms, %.0f ms", ch.VerifyMs, warm.VerifyMs, ch.TotalMs, warm.TotalMs)
 	require.Less(t, ch.VerifyMs, 2000.0, "12 monthly stream answers must verify in under 2 s")
 
 	// A point query by hand equals the Go verifier's.

@@ -83,16 +83,30 @@ async function streamsSection (v, streams) {
   return section('Streams and batches', box)
 }
 
-function chartSection (v, streams) {
+/** defaults picks the chart's first view: the first stream's span in hours, days or months. */
+function defaults (streams) {
   const names = [...streams.keys()]
-  const first = names.length ? streams.get(names[0])[0] : null
-  const start = first ? new Date(fromUnit(first.t0)).toISOString().slice(0, 10) : '2010-01-01'
+  const list = names.length ? streams.get(names[0]) : []
+  if (list.length === 0) return { period: 'month', from: '2010-01-01', count: 12 }
+  const t0 = fromUnit(Math.min(...list.map(b => b.t0)))
+  const t1 = fromUnit(Math.max(...list.map(b => b.t1)))
+  const span = t1 - t0
+  if (span <= 2 * 86400e3) return { period: 'hour', from: new Date(t0 - (t0 % 3600e3)).toISOString().slice(0, 13) + ':00:00Z', count: Math.min(48, Math.ceil((t1 - t0 + (t0 % 3600e3)) / 3600e3) || 1) }
+  if (span <= 62 * 86400e3) return { period: 'day', from: new Date(t0).toISOString().slice(0, 10), count: Math.min(62, Math.ceil(span / 86400e3) + 1) }
+  const d0 = new Date(t0)
+  const d1 = new Date(t1)
+  return { period: 'month', from: d0.toISOString().slice(0, 7), count: Math.min(36, (d1.getUTCFullYear() - d0.getUTCFullYear()) * 12 + d1.getUTCMonth() - d0.getUTCMonth() + 1) }
+}
+
+function chartSection (v, streams, cols) {
+  const names = [...streams.keys()]
+  const d = defaults(streams)
   const form = h('form', { id: 'chart-form' },
     h('label', {}, 'stream ', h('select', { name: 'stream' }, ...names.map(n => h('option', {}, n)))),
-    h('label', {}, ' column ', h('input', { name: 'col', value: 'value', size: 10 })),
-    h('label', {}, ' per ', h('select', { name: 'period' }, ...['month', 'day', 'hour'].map(p => h('option', {}, p)))),
-    h('label', {}, ' from ', h('input', { name: 'from', value: start, size: 12 })),
-    h('label', {}, ' periods ', h('input', { name: 'count', value: '12', size: 3 })),
+    h('label', {}, ' column ', h('input', { name: 'col', value: cols[0] || 'value', size: 10 })),
+    h('label', {}, ' per ', h('select', { name: 'period' }, ...['month', 'day', 'hour'].map(p => h('option', p === d.period ? { selected: '' } : {}, p)))),
+    h('label', {}, ' from ', h('input', { name: 'from', value: d.from, size: 20 })),
+    h('label', {}, ' periods ', h('input', { name: 'count', value: String(d.count), size: 3 })),
     h('button', {}, 'draw'))
   const out = h('div', { id: 'chart' })
   const timing = h('p', { id: 'chart-timing', class: 'note' })
@@ -110,6 +124,7 @@ async function chart (v, { stream, col, period, from, count }, out = $('chart'),
   const form = $('chart-form')
   if (form) Object.assign(form.elements.namedItem('stream'), { value: stream }) && Object.entries({ col, period, from, count }).forEach(([k, x]) => { form.elements.namedItem(k).value = String(x) })
   const start = Date.parse(from.length === 7 ? from + '-01T00:00:00Z' : from.length === 10 ? from + 'T00:00:00Z' : from)
+  if (Number.isNaN(start)) throw new Error(`from ${from}`)
   const t0 = performance.now()
   await v.syncState()
   const bars = []
@@ -130,12 +145,12 @@ async function chart (v, { stream, col, period, from, count }, out = $('chart'),
   return res
 }
 
-function querySection (v, streams) {
+function querySection (v, streams, cols) {
   const anyBatch = [...streams.values()].flat().find(b => !b.revoked)
   const form = h('form', { id: 'query-form' },
     h('label', {}, 'kind ', h('select', { name: 'kind' }, ...['point', 'range', 'window', 'stream window'].map(k => h('option', {}, k)))),
     h('label', {}, ' batch or stream ', h('input', { name: 'target', value: anyBatch ? anyBatch.id : '', size: 24 })),
-    h('label', {}, ' columns ', h('input', { name: 'cols', value: 'value', size: 10 })),
+    h('label', {}, ' columns ', h('input', { name: 'cols', value: cols.join(',') || 'value', size: 16 })),
     h('label', {}, ' row / from ', h('input', { name: 'a', value: '1', size: 20 })),
     h('label', {}, ' to ', h('input', { name: 'b', value: '', size: 20 })),
     h('button', {}, 'ask'))
@@ -195,7 +210,15 @@ async function main () {
   app.append(await stateSection(v))
   let streams = new Map()
   try { streams = await v.batches() } catch (e) { app.append(h('p', {}, badge({ status: 'rejected', code: e.code, reason: reason(e.code) }))) }
-  app.append(await streamsSection(v, streams), chartSection(v, streams), querySection(v, streams))
+  let cols = []
+  const firstLive = [...streams.values()].flat().find(b => !b.revoked)
+  if (firstLive) try { cols = await v.columns(firstLive.id) } catch {}
+  app.append(await streamsSection(v, streams), chartSection(v, streams, cols), querySection(v, streams, cols))
+  if (streams.size > 0 && v.cfg) {
+    const f = $('chart-form')
+    const el = (k) => f.elements.namedItem(k).value
+    await chart(v, { stream: el('stream'), col: el('col'), period: el('period'), from: el('from'), count: Number(el('count')) })
+  }
   $('status').textContent = v.cfg ? `storage ${cfg.storage}; every number verified in this page` : `storage ${cfg.storage}; not verifying (no trust root)`
   window.vds.ready = true
 }

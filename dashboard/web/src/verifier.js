@@ -4,10 +4,11 @@
 import { decode, encode } from '../../../interop/js/src/cbor.js'
 import { makeConfig } from '../../../interop/js/src/config.js'
 import { Holder } from '../../../interop/js/src/state.js'
-import { SignedState, Answer, StreamAnswer, Query, StreamQuery } from '../../../interop/js/src/messages.js'
+import { SignedState, SignedHeader, Answer, StreamAnswer, Query, StreamQuery } from '../../../interop/js/src/messages.js'
 import { verifyAnswer, KIND } from '../../../interop/js/src/queries.js'
 import { verifyStream } from '../../../interop/js/src/stream.js'
 import { hex } from '../../../interop/js/src/hash.js'
+import { checkSignedHeader } from '../../../interop/js/src/header.js'
 import { VerifyError } from '../../../interop/js/src/errors.js'
 
 export { KIND, hex }
@@ -106,6 +107,13 @@ export class Verifier {
    * states it checked.
    */
   async syncState () {
+    // one at a time: the held state moves forward in order
+    const run = (this.syncing ?? Promise.resolve()).catch(() => {}).then(() => this.syncOnce())
+    this.syncing = run
+    return run
+  }
+
+  async syncOnce () {
     const { item } = await this.call('latest_state', new Map())
     const latest = SignedState(item)
     const E = latest.s.epoch
@@ -148,6 +156,14 @@ export class Verifier {
     }
     for (const l of streams.values()) l.sort((a, b) => a.seq - b.seq || a.ver - b.ver)
     return streams
+  }
+
+  /** columns returns the column names of a batch, from its header (signature checked when a trust root is pinned). */
+  async columns (batch) {
+    const { item } = await this.call('get_header', new Map([['batch', unhex(batch)]]), { maxArray: 64 })
+    const sh = SignedHeader(item)
+    if (this.cfg) checkSignedHeader(this.cfg, sh)
+    return sh.h.cols.map(c => c.name)
   }
 
   /**
