@@ -286,6 +286,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	proxy.set("replay")
 	r = eval[pageResult](t, ctx, fmt.Sprintf(`window.vds.ask({kind: 'point', batch: %q, cols: ['temp'], row: 3})`, batch))
 	require.Equal(t, pageResult{Status: "rejected", Code: "stale_state"}, r)
+	require.Equal(t, "1", eval[string](t, ctx, `document.querySelector('#state [data-field="epoch"]').textContent`), "the state shown follows the revocation")
 	html := eval[string](t, ctx, `document.getElementById('results').innerText`)
 	require.Contains(t, html, "rejected: the proof does not match the numbers")
 	require.Contains(t, html, "rejected: data of the window is missing")

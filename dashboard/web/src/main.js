@@ -54,8 +54,16 @@ async function stateSection (v) {
     ]
     out.append(h('dl', {}, ...rows.flatMap(([k, x]) => [h('dt', {}, k), h('dd', { 'data-field': k }, x)])))
     out.append(verified
-      ? h('p', {}, badge({ status: 'verified' }), ` the chain of ${checked} signed states from epoch 0, each accumulator step and signature`)
+      ? h('p', {}, badge({ status: 'verified' }), h('span', { class: 'chain' }, ` the chain of ${checked} signed states from epoch 0, each accumulator step and signature`))
       : h('p', {}, badge({ status: 'rejected', code: 'untrusted', reason: reason('untrusted') })))
+    // later states (a revocation since the page opened) update the fields
+    v.onState = ({ state: st, checked: n }) => {
+      const set = (k, x) => { const e = out.querySelector(`[data-field="${k}"]`); if (e) e.textContent = x }
+      set('epoch', String(st.s.epoch)); set('issued', fmtTime(st.iat)); set('revoked batches', String(v.holder.revoked.size))
+      set('streams', String(st.head.streams)); set('signing key', st.kid)
+      const c = out.querySelector('.chain')
+      if (c) c.textContent = ` the chain of ${n} signed states from epoch 0, each accumulator step and signature`
+    }
   } catch (e) {
     out.append(h('p', {}, badge({ status: 'rejected', code: e.code || 'invalid_encoding', reason: reason(e.code), detail: e.message })))
   }

@@ -138,7 +138,10 @@ export class Verifier {
       from = h.held.s.epoch + 1n
     }
     h.accept(latest) // the latest signature of the held epoch
-    return { state: h.held, checked, verified: true }
+    this.checked = (this.checked ?? 0) + checked
+    const r = { state: h.held, checked: this.checked, verified: true }
+    if (this.onState) this.onState(r)
+    return r
   }
 
   /** batches lists the stored batches, grouped by stream (as the storage server lists them). */
