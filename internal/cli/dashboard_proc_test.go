@@ -171,7 +171,8 @@ func (p *dashProxy) tamper(mode, method string, out []byte) []byte {
 // verifier's (vds query); behind a proxy that alters a value, drops a
 // batch from a window or replays an answer from before a revocation the
 // page shows "rejected" with the matching code and never the number; a
-// page without a trust root verifies nothing. It writes a screenshot
+// page without a trust root verifies nothing; the page cannot fetch from
+// another origin even when that origin allows it. It writes a screenshot
 // (into $VDS_TEST_ARTIFACTS, or docs/dashboard.png with
 // VDS_UPDATE_SCREENSHOT=1).
 func TestDashboardInBrowser(t *testing.T) {
@@ -267,6 +268,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	t.Logf("a year of monthly totals (12 stream answers, 365 batches) in chromium: verification %.0f ms cold, %.0f ms warm; with the requests %.0f ms, %.0f ms", ch.VerifyMs, warm.VerifyMs, ch.TotalMs, warm.TotalMs)
 	require.Less(t, ch.VerifyMs, 2000.0, "12 monthly stream answers must verify in under 2 s")
+
+	// The page may talk to no other origin (its Content-Security-Policy),
+	// even one that would let it (CORS *).
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_, _ = io.WriteString(w, "reachable")
+	}))
+	t.Cleanup(other.Close)
+	_, body := getURL(t, other.URL)
+	require.Equal(t, "reachable", body)
+	require.Equal(t, "blocked", eval[string](t, ctx, fmt.Sprintf(`fetch(%q).then(r => r.text(), () => 'blocked')`, other.URL)))
 
 	// A point query by hand equals the Go verifier's.
 	l := c.list()
