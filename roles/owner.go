@@ -89,6 +89,8 @@ type DataOwner struct {
 	handovers []Handover
 	synced    atomic.Bool // the storage server is known to hold everything acknowledged
 	streams   *streamSet  // every stream's entries, as committed in the store
+	// appenders are the open appenders by stream (Appender); guarded by mu.
+	appenders map[string]*Appender
 
 	// pushMu orders the calls to the storage server and the inline
 	// listeners: a mutation takes it before it releases mu (handOver).
