@@ -30,6 +30,7 @@ type ownerConfig struct {
 	now       func() time.Time
 	limits    Limits
 	heartbeat time.Duration
+	appendPol AppendPolicy // of the appenders DataOwner.AppendRows opens
 	err       error
 }
 
