@@ -47,12 +47,11 @@ func TestAppendRowsSurvivesSIGKILL(t *testing.T) {
 	testproc.Start(t, bin, "storage", "serve", "-dir", dir, "-listen", sock("s"), "-precompute=false")
 	waitUp(t, sock("s"), transport.ServiceStorage)
 	startOwner := func() *testproc.Proc {
-		p := testproc.Start(t, bin, "owner", "serve", "-dir", dir, "-storage", sock("s"), "-verifier", sock("v"),
+		return testproc.Start(t, bin, "owner", "serve", "-dir", dir, "-storage", sock("s"), "-verifier", sock("v"),
 			"-listen", sock("o"), "-append-rows", "4096", "-append-age", "300ms")
-		waitUp(t, sock("o"), transport.ServiceOwner)
-		return p
 	}
 	owner := startOwner()
+	waitUp(t, sock("o"), transport.ServiceOwner)
 	testproc.Start(t, bin, "verifier", "serve", "-dir", dir, "-owner", sock("o"), "-storage", sock("s"), "-listen", sock("v"))
 	waitUp(t, sock("v"), transport.ServiceVerifier)
 
@@ -79,7 +78,7 @@ func TestAppendRowsSurvivesSIGKILL(t *testing.T) {
 			time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
 			t.Logf("kill %d: SIGKILL the owner after %d acknowledged rows", i+1, acked.Load())
 			owner.Kill()
-			owner = startOwner()
+			owner = startOwner() // the client retries until it answers
 		}
 	}()
 

@@ -32,8 +32,9 @@ func RunOwner(ctx context.Context, args []string) error {
 	if *heartbeat <= 0 {
 		return fmt.Errorf("-heartbeat must be positive")
 	}
+	pol := roles.AppendPolicy{MaxRows: *appendRows, MaxAge: *appendAge, MaxPending: *appendPending}
 	if *lease != 0 {
-		return runOwnerHA(ctx, s, haConfig{store: *storeArg, lease: *lease, renew: *renew, heartbeat: *heartbeat, verifiers: *verifiers, insecure: *insecure})
+		return runOwnerHA(ctx, s, haConfig{store: *storeArg, lease: *lease, renew: *renew, heartbeat: *heartbeat, verifiers: *verifiers, insecure: *insecure, appendPol: pol})
 	}
 	log, listen := s.log, *s.listen
 	auth, how, err := s.ownerAuthorizer(listen, *insecure)
@@ -65,7 +66,6 @@ func RunOwner(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pol := roles.AppendPolicy{MaxRows: *appendRows, MaxAge: *appendAge, MaxPending: *appendPending}
 	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, append(opts, roles.WithHeartbeat(*heartbeat), roles.WithAppendPolicy(pol))...)
 	if err != nil {
 		return err
