@@ -278,6 +278,19 @@ func (a *Appender) resultLocked(acked int) AppendResult {
 	return r
 }
 
+// floor returns the last timestamp the stream's last batch may end at
+// without meeting the appender's rows: just before its first unsealed row,
+// or its last acknowledged one (rows to come follow it). Called with the
+// owner's lock held (lock order: DataOwner.mu, then Appender.mu).
+func (a *Appender) floor() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.buf) > 0 {
+		return a.buf[0].Time - 1
+	}
+	return a.last
+}
+
 // Pending returns the number of acknowledged rows not sealed yet.
 func (a *Appender) Pending() int {
 	a.mu.Lock()

@@ -282,3 +282,30 @@ func TestAppenderProperty(t *testing.T) {
 		require.Equal(t, total, sum, "seed %d", seed)
 	}
 }
+
+// TestAppenderUpdateLastBatch: while the stream's appender is open, an
+// update of its last batch may not reach the appender's rows (the next
+// seal would then break the stream's order); one that stays before them
+// goes through.
+func TestAppenderUpdateLastBatch(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t)
+	a, err := l.Owner.Appender(ctx, "u", appendSchema[:1], roles.AppendPolicy{MaxRows: 2})
+	require.NoError(t, err)
+	defer a.Close(ctx)
+	require.NoError(t, a.Append(ctx, 10, 1))
+	require.NoError(t, a.Append(ctx, 20, 2))
+	require.NoError(t, a.Flush(ctx))
+	require.NoError(t, a.Append(ctx, 30, 3)) // pending
+	id := l.Owner.StreamEntries("u")[0].Batch
+	upd := func(t1 uint64) error {
+		_, _, err := l.Owner.Update(ctx, id, &roles.Batch{Timestamps: []uint64{10, t1}, Columns: []roles.Column{{Name: "v", Values: []int64{1, 5}}}})
+		return err
+	}
+	require.ErrorIs(t, upd(30), roles.ErrConflict, "reaches the pending row")
+	require.NoError(t, upd(29))
+	require.NoError(t, a.Close(ctx))
+	n, total, _ := streamTotals(t, l, "u")
+	require.Equal(t, uint64(3), n)
+	require.Equal(t, int64(9), total)
+}
