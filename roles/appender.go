@@ -38,6 +38,11 @@ type AppendResult struct {
 	Last uint64
 }
 
+// MaxOpenAppenders caps the appenders one owner holds open at once (each
+// holds up to its policy's MaxPending rows in memory): opening one more
+// fails with ErrTooLarge.
+const MaxOpenAppenders = 1024
+
 // sealRetryFirst and sealRetryMax bound the backoff between attempts to
 // seal after a failed one (a storage server or store that is down).
 const (
@@ -118,6 +123,9 @@ func (o *DataOwner) Appender(ctx context.Context, stream string, schema []Column
 	defer o.mu.Unlock()
 	if _, open := o.appenders[stream]; open {
 		return nil, fmt.Errorf("vds: stream %s: %w", Display(stream), ErrAppenderOpen)
+	}
+	if len(o.appenders) >= MaxOpenAppenders {
+		return nil, tooLarge("open appenders", len(o.appenders)+1, MaxOpenAppenders)
 	}
 	rows, err := rs.PendingRows(ctx, stream)
 	if err != nil {
