@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -130,4 +132,68 @@ func TestAppendRowsBackPressure(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 200e6)
 	defer cancel()
 	require.Error(t, o.CloseAppenders(cctx), "nothing can be sealed")
+}
+
+// lossy forwards calls and loses some: every third call's response (the
+// call happened) and every fifth call before it is sent.
+type lossy struct {
+	transport.Transport
+	n int
+}
+
+func (l *lossy) Call(ctx context.Context, service, method string, req, resp any) error {
+	l.n++
+	if l.n%5 == 0 {
+		return fmt.Errorf("lossy: not sent: %w", roles.ErrUnavailable)
+	}
+	err := l.Transport.Call(ctx, service, method, req, resp)
+	if l.n%3 == 0 {
+		return fmt.Errorf("lossy: response lost (%v): %w", err, roles.ErrUnavailable)
+	}
+	return err
+}
+
+// TestAppendAll: over a transport that loses requests and responses,
+// AppendAll acknowledges every row, each appended once; a refused row
+// stops it at once with the rows before it acknowledged; with nothing
+// sealing (the storage server down) it waits out buffer_full until its
+// context ends.
+func TestAppendAll(t *testing.T) {
+	ctx := context.Background()
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore(), roles.WithAppendPolicy(roles.AppendPolicy{MaxRows: 16}))
+	require.NoError(t, err)
+	in := transport.NewInProc([]*transport.Service{transport.OwnerService(l.Owner, nil)})
+	c := transport.OwnerClient{T: &lossy{Transport: in}}
+	var rows []roles.Row
+	var want int64
+	for i := range 100 {
+		rows = append(rows, roles.Row{Time: uint64(10 + 2*i), Values: []int64{int64(i), 0}})
+		want += int64(i)
+	}
+	n, err := c.AppendAll(ctx, "all", liveCols, rows, 7)
+	require.NoError(t, err)
+	require.Equal(t, len(rows), n)
+	require.NoError(t, l.Owner.CloseAppenders(ctx))
+	res, err := l.QueryStream(ctx, &roles.StreamQuery{Stream: "all", Kind: roles.QueryWindow, Columns: []string{"v"}, TimeTo: 1 << 40})
+	require.NoError(t, err)
+	require.Equal(t, uint64(100), res.Rows)
+	require.Equal(t, want, res.Totals[0].Int.Int64())
+
+	bad := []roles.Row{{Time: 1000, Values: []int64{1, 0}}, {Time: 1001, Values: []int64{1, 99}}}
+	n, err = transport.OwnerClient{T: in}.AppendAll(ctx, "all2", liveCols, bad, 1)
+	require.ErrorIs(t, err, roles.ErrValueBound)
+	require.Equal(t, 1, n)
+
+	o, err := roles.NewDataOwner(ctx, testCRS(t), memory.NewOwnerStore(), downStorage{}, roles.WithAppendPolicy(roles.AppendPolicy{MaxRows: 2, MaxPending: 4}))
+	require.NoError(t, err)
+	down := transport.OwnerClient{T: transport.NewInProc([]*transport.Service{transport.OwnerService(o, nil)})}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	n, err = down.AppendAll(cctx, "bp", liveCols, rows[:10], 2)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, roles.ErrBufferFull)
+	require.Equal(t, 4, n, "MaxPending rows acknowledged")
+	sctx, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel2()
+	_ = o.CloseAppenders(sctx)
 }
