@@ -75,6 +75,7 @@ type Appender struct {
 	flush   bool   // flushTo is set
 	err     error  // the last seal failure, cleared by a successful seal
 	closed  bool
+	stale   bool // a durable write failed and the store was not read since (resyncLocked)
 	changed chan struct{} // closed (and replaced) after every seal attempt
 	wake    chan struct{} // wakes the sealer (capacity 1)
 	stop    chan struct{} // closed by Close once flushed
@@ -136,7 +137,7 @@ func (o *DataOwner) Appender(ctx context.Context, stream string, schema []Column
 		a.last, a.hasLast = end, true
 		// Rows a committed batch already holds (a store that removed them
 		// in another step than the batch's commit) are not pending.
-		if i := slices.IndexFunc(rows, func(r Row) bool { return r.Time > end }); i != 0 {
+		if i := slices.IndexFunc(rows, func(r Row) bool { return r.Time > end }); i != 0 && len(rows) > 0 {
 			if i < 0 {
 				i = len(rows)
 			}
@@ -239,6 +240,11 @@ func (a *Appender) AppendRows(ctx context.Context, rows []Row) (AppendResult, er
 	if a.closed {
 		return a.resultLocked(0), fmt.Errorf("vds: appender of stream %s: %w", Display(a.stream), ErrClosed)
 	}
+	if a.stale {
+		if err := a.resyncLocked(ctx); err != nil {
+			return a.resultLocked(0), err
+		}
+	}
 	if len(rows) > a.pol.MaxPending {
 		return a.resultLocked(0), tooLarge("rows", len(rows), a.pol.MaxPending)
 	}
@@ -263,6 +269,9 @@ func (a *Appender) AppendRows(ctx context.Context, rows []Row) (AppendResult, er
 		own[i] = Row{Time: r.Time, Values: vals[len(vals)-len(r.Values):]}
 	}
 	if err := a.rs.AppendRows(ctx, a.stream, own); err != nil {
+		// The write may have committed all the same (a connection lost
+		// during the commit): take back what the store holds.
+		_ = a.resyncLocked(ctx)
 		return a.resultLocked(0), err
 	}
 	now := time.Now()
@@ -276,6 +285,32 @@ func (a *Appender) AppendRows(ctx context.Context, rows []Row) (AppendResult, er
 		a.signal()
 	}
 	return a.resultLocked(len(rows)), nil
+}
+
+// resyncLocked adds to the buffer the rows the store holds after the last
+// acknowledged one: those of a failed write that committed all the same.
+// Until it succeeds, the appender is stale and every append first retries
+// it.
+func (a *Appender) resyncLocked(ctx context.Context) error {
+	a.stale = true
+	rows, err := a.rs.PendingRows(ctx, a.stream)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	wasEmpty := len(a.buf) == 0
+	for _, r := range rows {
+		if !a.hasLast || r.Time > a.last {
+			a.buf = append(a.buf, r)
+			a.at = append(a.at, now)
+			a.last, a.hasLast = r.Time, true
+		}
+	}
+	a.stale = false
+	if len(a.buf) > 0 && (wasEmpty || len(a.buf) >= a.pol.MaxRows) {
+		a.signal()
+	}
+	return nil
 }
 
 func (a *Appender) resultLocked(acked int) AppendResult {

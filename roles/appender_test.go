@@ -309,3 +309,48 @@ func TestAppenderUpdateLastBatch(t *testing.T) {
 	require.Equal(t, uint64(3), n)
 	require.Equal(t, int64(9), total)
 }
+
+// lostCommit is an owner store whose next AppendRows commits and then
+// reports a failure, as a database connection lost during the commit.
+type lostCommit struct {
+	*memory.OwnerStore
+	lose bool
+}
+
+func (s *lostCommit) AppendRows(ctx context.Context, stream string, rows []roles.Row) error {
+	if err := s.OwnerStore.AppendRows(ctx, stream, rows); err != nil {
+		return err
+	}
+	if s.lose {
+		s.lose = false
+		return roles.ErrUnavailable
+	}
+	return nil
+}
+
+// TestAppenderLostCommit: a durable write that reports a failure is taken
+// back from the store: the rows count as acknowledged (Last), a retry of
+// them is refused as not increasing, and they are sealed once.
+func TestAppenderLostCommit(t *testing.T) {
+	ctx := context.Background()
+	store := &lostCommit{OwnerStore: memory.NewOwnerStore()}
+	l, err := roles.NewLocal(ctx, testCRS(t), store, memory.NewServerStore())
+	require.NoError(t, err)
+	a, err := l.Owner.Appender(ctx, "lc", appendSchema[:1], roles.AppendPolicy{MaxRows: 4})
+	require.NoError(t, err)
+	require.NoError(t, a.Append(ctx, 1, 1))
+	store.lose = true
+	rows := []roles.Row{{Time: 2, Values: []int64{2}}, {Time: 3, Values: []int64{3}}}
+	res, err := a.AppendRows(ctx, rows)
+	require.ErrorIs(t, err, roles.ErrUnavailable)
+	require.Equal(t, uint64(3), res.Last, "the committed rows are known")
+	require.Equal(t, 3, a.Pending())
+	_, err = a.AppendRows(ctx, rows)
+	require.ErrorIs(t, err, roles.ErrNotIncreasing)
+	require.NoError(t, a.Append(ctx, 4, 4))
+	require.NoError(t, a.Close(ctx))
+	n, total, batches := streamTotals(t, l, "lc")
+	require.Equal(t, uint64(4), n)
+	require.Equal(t, int64(10), total)
+	require.Equal(t, 1, batches)
+}
