@@ -75,7 +75,7 @@ type Appender struct {
 	flush   bool   // flushTo is set
 	err     error  // the last seal failure, cleared by a successful seal
 	closed  bool
-	stale   bool // a durable write failed and the store was not read since (resyncLocked)
+	stale   bool          // a durable write failed and the store was not read since (resyncLocked)
 	changed chan struct{} // closed (and replaced) after every seal attempt
 	wake    chan struct{} // wakes the sealer (capacity 1)
 	stop    chan struct{} // closed by Close once flushed
