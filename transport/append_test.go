@@ -91,14 +91,23 @@ func TestAppendRowsOverHTTP(t *testing.T) {
 	}
 	_, err = c.AppendRows(ctx, "live", liveCols[:1], nil)
 	require.ErrorIs(t, err, roles.ErrSchemaMismatch)
+	// A request of more rows than MaxPending (16 here) appends nothing.
+	many := make([]roles.Row, 17)
+	for i := range many {
+		many[i] = roles.Row{Time: uint64(100 + i), Values: []int64{1, 1}}
+	}
+	_, err = c.AppendRows(ctx, "live", liveCols, many)
+	require.ErrorIs(t, err, roles.ErrTooLarge)
+	_, err = c.AppendRows(ctx, "live", liveCols, many[:8])
+	require.NoError(t, err)
 	r, err = c.AppendRows(ctx, "live", liveCols, nil)
 	require.NoError(t, err)
-	require.Equal(t, uint64(14), r.Last, "an empty call reports the last acknowledged row")
+	require.Equal(t, uint64(107), r.Last, "an empty call reports the last acknowledged row")
 	require.Zero(t, r.Acknowledged)
 	require.NoError(t, l.Owner.CloseAppenders(ctx))
 	es := l.Owner.StreamEntries("live")
-	require.Len(t, es, 2)
-	require.Equal(t, uint64(14), es[1].T1)
+	require.Len(t, es, 4) // 13 rows in batches of 4
+	require.Equal(t, uint64(107), es[3].T1)
 }
 
 // TestAppendRowsBackPressure: with the storage server down nothing seals;
