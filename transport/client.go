@@ -245,3 +245,22 @@ func (c VerifierClient) VerifyStream(ctx context.Context, q *roles.StreamQuery, 
 func (c VerifierClient) AcceptState(ctx context.Context, st *roles.SignedState) error {
 	return c.call(ctx, "update_global_pk", st, &Empty{})
 }
+
+// AppendRows calls append_rows: it appends rows to a stream through the
+// owner's appender of the stream (opened with columns on first use) and
+// returns once they are durable in the owner's store. A row that breaks a
+// rule fails with a *roles.RowError (roles.ErrNotIncreasing,
+// roles.ErrRowShape, roles.ErrValueBound), nothing appended; a full
+// unsealed buffer with an error matching roles.ErrBufferFull (and
+// roles.ErrUnavailable; HTTP 503 with Retry-After): nothing appended, retry
+// later. The call is not retried by the transport: after a failure whose
+// outcome is unknown (a broken connection), call it with no rows to learn
+// the stream's last acknowledged timestamp, and send again only the rows
+// after it.
+func (c OwnerClient) AppendRows(ctx context.Context, stream string, columns []roles.ColumnInfo, rows []roles.Row) (*AppendResponse, error) {
+	var r AppendResponse
+	if err := c.call(ctx, "append_rows", &AppendRequest{Stream: stream, Columns: columns, Rows: rows}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

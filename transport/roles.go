@@ -116,7 +116,7 @@ func (a Access) Roles() []Role {
 // public.
 var methodAccess = map[string]map[string]Access{
 	ServiceOwner: {
-		"create_batch": AccessAdmin, "revoke_batch": AccessAdmin, "update_batch": AccessAdmin,
+		"create_batch": AccessAdmin, "append_rows": AccessAdmin, "revoke_batch": AccessAdmin, "update_batch": AccessAdmin,
 		"refresh": AccessAdmin, "check_update": AccessAdmin,
 	},
 	ServiceStorage: {

@@ -116,7 +116,12 @@ func (s *Store) Records(ctx context.Context) ([]roles.BatchRecord, error) {
 // state goes into the file's one chain with all its effects (accumulator
 // history, revocation mark), as ServerStore.AppendState would apply it.
 func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error { return commitOwner(tx, otx) })
+}
+
+// commitOwner applies otx inside the write transaction tx.
+func commitOwner(tx *bbolt.Tx, otx *roles.OwnerTx) error {
+	{
 		if otx.State != nil {
 			latest, err := latestState(tx)
 			if err != nil {
@@ -167,7 +172,7 @@ func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // Pending implements roles.OwnerStore: the operations in the order they were

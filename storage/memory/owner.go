@@ -18,6 +18,7 @@ type OwnerStore struct {
 	seqs    map[string]uint64
 	records map[roles.BatchID]roles.BatchRecord
 	pending []roles.PendingOp
+	rows    map[string][]roles.Row // pending rows per stream (RowStore)
 }
 
 // NewOwnerStore returns an empty in-memory owner store.
@@ -138,6 +139,11 @@ func (m *OwnerStore) Commit(ctx context.Context, tx *roles.OwnerTx) error {
 	if err := m.check(ctx); err != nil {
 		return err
 	}
+	return m.commitLocked(tx)
+}
+
+// commitLocked applies tx with m.mu held.
+func (m *OwnerStore) commitLocked(tx *roles.OwnerTx) error {
 	var step roles.ChainStep
 	if tx.State != nil {
 		var latest, held *roles.SignedState

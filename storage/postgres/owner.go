@@ -176,11 +176,26 @@ func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 // commit is Commit fenced by token (0: unfenced): the fence is checked,
 // and the lease row locked, before anything is written.
 func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) error {
+	apply, err := ownerTxApply(otx)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
+		return apply(ctx, tx)
+	})
+}
+
+// ownerTxApply encodes otx and returns the function that applies it inside
+// a transaction.
+func ownerTxApply(otx *roles.OwnerTx) (func(context.Context, pgx.Tx) error, error) {
 	recs := make([][]byte, len(otx.Records))
 	for i := range otx.Records {
 		v, err := encode("batch record", &otx.Records[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		recs[i] = v
 	}
@@ -188,14 +203,11 @@ func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) err
 	for i := range otx.PutPending {
 		v, err := encode("pending operation", &otx.PutPending[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pend[i] = v
 	}
-	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, token); err != nil {
-			return err
-		}
+	return func(ctx context.Context, tx pgx.Tx) error {
 		if otx.State != nil {
 			if err := appendState(ctx, tx, otx.State); err != nil {
 				return err
@@ -226,5 +238,5 @@ func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) err
 			b.Queue(`INSERT INTO vds_owner_pending (n, id, op) VALUES ($1, $2, $3)`, n+1+int64(i), otx.PutPending[i].ID[:], pend[i])
 		}
 		return tx.SendBatch(ctx, b).Close()
-	})
+	}, nil
 }
