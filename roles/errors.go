@@ -132,3 +132,10 @@ func (e *StreamConflictError) Unwrap() error { return ErrConflict }
 // retired, for an epoch or issue time after its retirement (SPEC §6.3), or
 // a handover that breaks the key chain. It wraps ErrBadSignature.
 var ErrRetiredKey = fmt.Errorf("vds: signed by a retired owner key: %w", ErrBadSignature)
+
+// ErrExternalSigner: the owner signs with an external signer (WithSigner:
+// a KMS, an HSM, a signer process), whose key is not in the owner's store,
+// so DataOwner.RotateKey cannot make and keep a new one. Rotate such an
+// owner with DataOwner.Rotate and the new key's signer, then restart it
+// with that signer. It wraps ErrConflict.
+var ErrExternalSigner = fmt.Errorf("vds: the owner signs with an external signer: rotate the key there (DataOwner.Rotate with the new signer) and restart the owner with it: %w", ErrConflict)
