@@ -169,6 +169,7 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 		"owner/update_batch":            &transport.UpdateRequest{Batch: updateByAdmin, New: *transport.FromBatch(mbatch("ua", 8, 3))},
 		"owner/check_update":            &transport.UpdateRequest{Batch: checkByAdmin, New: *transport.FromBatch(mbatch("ca", 8, 4))},
 		"owner/refresh":                 &transport.Empty{},
+		"owner/rotate_key":              &transport.Empty{},
 		"storage/store_batch":           sb,
 		"storage/add_revoked_item":      st,
 		"storage/update_batch":          ub,
