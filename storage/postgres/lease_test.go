@@ -152,6 +152,13 @@ func TestLeaseNoFork(t *testing.T) {
 	require.ErrorIs(t, err, roles.ErrNotLeader)
 	_, err = a.Owner.CreateBatch(ctx, batch("s", 7))
 	require.ErrorIs(t, err, roles.ErrNotLeader)
+	secBefore, err := sb.Secrets(ctx)
+	require.NoError(t, err)
+	_, err = a.Owner.RotateKey(ctx)
+	require.ErrorIs(t, err, roles.ErrNotLeader)
+	secAfter, err := sb.Secrets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, secBefore.SigningSeed, secAfter.SigningSeed, "a fenced owner rotated the key")
 
 	// One state per epoch, a chain that B extends.
 	latest, err := sa.LatestState(ctx)
@@ -173,6 +180,20 @@ func TestLeaseNoFork(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), st3.State.Epoch)
 	require.False(t, errors.Is(err, roles.ErrNotLeader))
+
+	// The leader rotates; an owner opened on the store afterwards (the
+	// next term) signs with the new key.
+	rot, err := b.RotateKey(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sb.ReleaseLease(ctx, lb))
+	lc, err := sa.AcquireLease(ctx, "", testTTL)
+	require.NoError(t, err)
+	c, err := roles.NewDataOwner(ctx, crs, sa.Fenced(lc), a.Server)
+	require.NoError(t, err)
+	st4, err := c.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, rot.KeyID, st4.KeyID)
+	require.Len(t, st4.Keys, 1)
 }
 
 func openDSN(t *testing.T, dsn, holder string) *postgres.Store {
