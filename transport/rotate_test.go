@@ -51,3 +51,18 @@ func TestRotateKeyService(t *testing.T) {
 	require.Equal(t, signer.KeyID(), latest.KeyID)
 	require.Empty(t, latest.Keys)
 }
+
+// TestRotateKeyNotRetried: rotate_key, like every owner method its service
+// marks as not idempotent, is never retried nor failed over (a retried
+// rotation would rotate twice).
+func TestRotateKeyNotRetried(t *testing.T) {
+	require.False(t, transport.Idempotent(transport.ServiceOwner, "rotate_key"))
+	l, err := roles.NewLocal(context.Background(), testCRS(t), memory.NewOwnerStore(), memory.NewServerStore())
+	require.NoError(t, err)
+	svc := transport.OwnerService(l.Owner, []byte("crs"))
+	for _, name := range svc.Methods() {
+		m, ok := svc.Method(name)
+		require.True(t, ok)
+		require.Equal(t, m.Idempotent, transport.Idempotent(svc.Name, name), name)
+	}
+}
