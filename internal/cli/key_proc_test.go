@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vdsproject/vds/internal/hash"
+	"github.com/vdsproject/vds/internal/testkit"
 	"github.com/vdsproject/vds/internal/testproc"
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/bolt"
@@ -228,4 +229,41 @@ func signState(t *testing.T, st *roles.SignedState, key ed25519.PrivateKey, iat 
 	m := hash.Sum(hash.TagStateSig, parts...)
 	c.Sig = ed25519.Sign(key, m[:])
 	return &c
+}
+
+// TestKeyRotateToken: over TCP the owner's rotate_key needs the bearer
+// token: `vds key rotate` with a wrong token is refused and changes
+// nothing; with DIR/owner.token it rotates.
+func TestKeyRotateToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := testproc.Build(t)
+	dir := t.TempDir()
+	owner := testkit.FreeAddr(t)
+	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{
+		"-owner", owner, "-storage", "unix://" + filepath.Join(dir, "s.sock"), "-verifier", "unix://" + filepath.Join(dir, "v.sock"),
+	}}
+	c.ok("setup", "-n", "16", "-q")
+	_, keys := testkit.LoadPublic(t, dir)
+	c.ok("start")
+	t.Cleanup(func() { c.run("stop") })
+	waitUp(t, "http://"+owner, transport.ServiceOwner)
+
+	wrong := filepath.Join(t.TempDir(), "wrong.token")
+	require.NoError(t, writeToken(wrong))
+	out, err := testproc.Run(bin, "key", "rotate", "-dir", dir, "-owner", owner, "-token-file", wrong)
+	require.Error(t, err, out)
+	require.Contains(t, out, "unauthorized")
+	var st stateJSON
+	c.json(&st, "state")
+	require.Equal(t, keys.Signing[0].ID, st.Owner.KeyID, "a refused rotation changed the key")
+
+	out, err = testproc.Run(bin, "key", "rotate", "-dir", dir, "-owner", owner, "-json")
+	require.NoError(t, err, out)
+	var kr keyRotateJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &kr), out)
+	require.Equal(t, keys.Signing[0].ID, kr.OldKeyID)
+	c.json(&st, "state")
+	require.Equal(t, kr.NewKeyID, st.Owner.KeyID)
 }
