@@ -173,3 +173,10 @@ func (e *RowError) Error() string {
 
 // Unwrap returns the sentinel.
 func (e *RowError) Unwrap() error { return e.Err }
+
+// ErrExternalSigner: the owner signs with an external signer (WithSigner:
+// a KMS, an HSM, a signer process), whose key is not in the owner's store,
+// so DataOwner.RotateKey cannot make and keep a new one. Rotate such an
+// owner with DataOwner.Rotate and the new key's signer, then restart it
+// with that signer. It wraps ErrConflict.
+var ErrExternalSigner = fmt.Errorf("vds: the owner signs with an external signer: rotate the key there (DataOwner.Rotate with the new signer) and restart the owner with it: %w", ErrConflict)

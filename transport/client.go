@@ -198,6 +198,17 @@ func (c OwnerClient) Refresh(ctx context.Context) (*roles.SignedState, error) {
 	return &st, nil
 }
 
+// RotateKey calls rotate_key: the owner makes a new signing key and hands
+// its signing over to it (SPEC §6.3). The result is the handover state:
+// its last handover names the retired key (From) and the new one (To).
+func (c OwnerClient) RotateKey(ctx context.Context) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "rotate_key", &Empty{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
 // VerifierClient calls a verifier through a Transport. It implements
 // roles.StateListener, so an owner can push its states to a remote
 // verifier (update_global_pk).

@@ -126,7 +126,7 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 		},
 		ServiceOwner: {
 			"health": smallRequest, "get_crs": smallRequest, "get_global_pk": smallRequest, "get_states": smallRequest,
-			"revoke_batch": smallRequest, "refresh": smallRequest,
+			"revoke_batch": smallRequest, "refresh": smallRequest, "rotate_key": smallRequest,
 			"create_batch": sizeNewBatch(n, l),
 			"append_rows":  sizeAppend(n, l),
 			"update_batch": 1024 + sizeNewBatch(n, l),

@@ -117,7 +117,7 @@ func (a Access) Roles() []Role {
 var methodAccess = map[string]map[string]Access{
 	ServiceOwner: {
 		"create_batch": AccessAdmin, "append_rows": AccessAdmin, "revoke_batch": AccessAdmin, "update_batch": AccessAdmin,
-		"refresh": AccessAdmin, "check_update": AccessAdmin,
+		"refresh": AccessAdmin, "check_update": AccessAdmin, "rotate_key": AccessAdmin,
 	},
 	ServiceStorage: {
 		"store_batch": AccessOwner, "add_revoked_item": AccessOwner, "update_batch": AccessOwner,

@@ -173,6 +173,7 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 		"owner/refresh":      &transport.Empty{},
 		"owner/append_rows": &transport.AppendRequest{Stream: "live", Columns: []roles.ColumnInfo{{Name: "v"}},
 			Rows: []roles.Row{{Time: 1, Values: []int64{5}}, {Time: 2, Values: []int64{6}}}},
+		"owner/rotate_key":              &transport.Empty{},
 		"storage/store_batch":           sb,
 		"storage/add_revoked_item":      st,
 		"storage/update_batch":          ub,

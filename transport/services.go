@@ -232,11 +232,12 @@ func StorageService(s *roles.StorageServer) *Service {
 // OwnerService serves a data owner's methods (SPEC §8): health, get_crs (the
 // CRS file and the owner's public keys), get_global_pk (the latest signed
 // state), get_states, create_batch, append_rows (DataOwner.AppendRows),
-// revoke_batch, update_batch and refresh. crsFile is the CRS file the
-// owner uses.
+// revoke_batch, update_batch, refresh, rotate_key and check_update.
+// crsFile is the CRS file the owner uses.
 //
-// create_batch, append_rows, revoke_batch, update_batch, refresh and
-// check_update are
+// create_batch, append_rows, revoke_batch, update_batch, refresh,
+// rotate_key (a new signing key, DataOwner.RotateKey: ErrExternalSigner
+// for an owner with an external signer) and check_update are
 // Restricted (AccessAdmin): a server calls its Authorizer before it reads
 // their requests (by default, only in-process, Unix-socket callers and a
 // client certificate of RoleAdmin; see TokenAuthorizer for bearer tokens).
@@ -342,6 +343,13 @@ func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitmen
 				return nil, err
 			}
 			return o.Refresh(ctx)
+		}),
+		method("rotate_key", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
+			return o.RotateKey(ctx)
 		}),
 		method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
 			o, err := current()

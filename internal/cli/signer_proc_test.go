@@ -21,7 +21,8 @@ import (
 // signer serve` process. Set-up, the owner's server (through `vds start
 // -signer`), ingest, a verified query and a revocation all work, and no
 // file of the deployment's data directory holds the key (neither the raw
-// seed nor its hex); the owner refuses to start without the signer.
+// seed nor its hex); `vds key rotate` is refused (the key is the
+// signer's); the owner refuses to start without the signer.
 func TestSignerProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
@@ -68,6 +69,18 @@ func TestSignerProcess(t *testing.T) {
 	_, errOut, code := c.run("query", "-batch", l.Batches[0].ID, "-kind", "range", "-cols", "temp")
 	require.NotZero(t, code, "a revoked batch")
 	require.NotEmpty(t, errOut)
+
+	// The signer's key is outside the owner: `vds key rotate` is refused,
+	// with the reason, and nothing changes.
+	var before stateJSON
+	c.json(&before, "state")
+	out, err = testproc.Run(bin, append([]string{"key", "rotate", "-dir", dir}, c.addr...)...)
+	require.Error(t, err, out)
+	require.Contains(t, out, "external signer")
+	var after stateJSON
+	c.json(&after, "state")
+	require.Equal(t, before.Owner.KeyID, after.Owner.KeyID)
+	require.Equal(t, before.Owner.Epoch, after.Owner.Epoch)
 
 	// No file of the deployment holds the signing key.
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

@@ -46,6 +46,40 @@ func (s *Store) InitSecrets(ctx context.Context, sec *roles.OwnerSecrets) error 
 	})
 }
 
+// RotateKey implements roles.OwnerStore in one bbolt write transaction:
+// the new seed and the state are on disk together or not at all.
+func (s *Store) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	if len(seed) == 0 || st == nil {
+		return inputError("key rotation", "empty seed or no state")
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bOwner)
+		v := b.Get(keySecrets)
+		if v == nil {
+			return fmt.Errorf("bolt: owner keys: %w", roles.ErrNotFound)
+		}
+		sec, err := decode[roles.OwnerSecrets]("owner keys", v)
+		if err != nil {
+			return err
+		}
+		latest, err := latestState(tx)
+		if err != nil {
+			return err
+		}
+		if _, err := appendState(tx, latest, st); err != nil {
+			return err
+		}
+		clear(sec.SigningSeed)
+		sec.SigningSeed = seed
+		nv, err := encode("owner keys", sec)
+		clear(sec.Accumulator)
+		if err != nil {
+			return err
+		}
+		return b.Put(keySecrets, nv)
+	})
+}
+
 // ReserveSeq implements roles.OwnerStore in one write transaction.
 func (s *Store) ReserveSeq(ctx context.Context, stream string) (uint64, error) {
 	var n uint64

@@ -63,7 +63,8 @@
 //
 // Every call that changes the store is one transaction at isolation level
 // SERIALIZABLE (PutBatch, AppendState, UpdateBatch, and the owner's
-// InitSecrets, ReserveSeq and Commit), or one statement (PutWitness,
+// InitSecrets, ReserveSeq, Commit and RotateKey — the new signing seed and
+// the handover state together, no schema change), or one statement (PutWitness,
 // PutProofTable, ClaimProofTable): a call that returns nil
 // has committed its whole change, and one that fails has committed
 // nothing. The checks (chain order through [roles.NextStep], one live

@@ -68,6 +68,49 @@ func (s *Store) initSecrets(ctx context.Context, sec *roles.OwnerSecrets, token 
 	})
 }
 
+// RotateKey implements roles.OwnerStore in one SERIALIZABLE transaction:
+// the new seed and the state are committed together or not at all.
+func (s *Store) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	return s.rotateKey(ctx, seed, st, 0)
+}
+
+// rotateKey is RotateKey fenced by token (0: unfenced): an owner whose
+// term ended rotates nothing.
+func (s *Store) rotateKey(ctx context.Context, seed []byte, st *roles.SignedState, token int64) error {
+	if len(seed) == 0 || st == nil {
+		return inputError("key rotation", "empty seed or no state")
+	}
+	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
+		var v []byte
+		err := tx.QueryRow(ctx, `SELECT secrets FROM vds_owner_secrets FOR UPDATE`).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: owner keys: %w", roles.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		sec, err := decode[roles.OwnerSecrets]("owner keys", v)
+		if err != nil {
+			return err
+		}
+		if err := appendState(ctx, tx, st); err != nil {
+			return err
+		}
+		clear(sec.SigningSeed)
+		sec.SigningSeed = seed
+		nv, err := encode("owner keys", sec)
+		clear(sec.Accumulator)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE vds_owner_secrets SET secrets = $1`, nv)
+		return err
+	})
+}
+
 // ReserveSeq implements roles.OwnerStore in one transaction.
 func (s *Store) ReserveSeq(ctx context.Context, stream string) (uint64, error) {
 	return s.reserveSeq(ctx, stream, 0)
