@@ -52,6 +52,25 @@ func (o *DataOwner) AppendRows(ctx context.Context, stream string, schema []Colu
 	return a.AppendRows(ctx, rows)
 }
 
+// FlushRows seals the pending rows of a stream's open appender (Flush)
+// and reports the stream's appender afterwards (Acknowledged 0). A stream
+// without an open appender has nothing to seal: the result is zero. It is
+// append_rows with flush set (SPEC §11.6), after the call's rows.
+func (o *DataOwner) FlushRows(ctx context.Context, stream string) (AppendResult, error) {
+	o.mu.Lock()
+	a := o.appenders[stream]
+	o.mu.Unlock()
+	if a == nil {
+		return AppendResult{}, nil
+	}
+	if err := a.Flush(ctx); err != nil {
+		return AppendResult{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.resultLocked(0), nil
+}
+
 // CloseAppenders closes the owner's open appenders (Appender.Close): their
 // rows are sealed, or stay pending if ctx ends first. It returns the first
 // error.

@@ -206,3 +206,47 @@ func TestAppendAll(t *testing.T) {
 	defer cancel2()
 	_ = o.CloseAppenders(sctx)
 }
+
+// TestAppendRowsFlush: append_rows with flush seals the pending rows
+// before it answers (batches of the client's size, below the owner's
+// MaxRows); a flush with nothing pending changes nothing; a flush of a
+// stream whose owner cannot reach the storage server fails and keeps the
+// rows pending.
+func TestAppendRowsFlush(t *testing.T) {
+	ctx := context.Background()
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore(), roles.WithAppendPolicy(roles.AppendPolicy{MaxRows: 8}))
+	require.NoError(t, err)
+	c := transport.OwnerClient{T: httpClient(t, serveOwner(t, l.Owner))}
+	for i := range 3 {
+		r, err := c.AppendRows(ctx, "f", liveCols, []roles.Row{{Time: uint64(10 + 2*i), Values: []int64{1, 1}}, {Time: uint64(11 + 2*i), Values: []int64{2, 0}}})
+		require.NoError(t, err)
+		require.Equal(t, uint64(2), r.Pending)
+		r, err = c.FlushRows(ctx, "f", liveCols)
+		require.NoError(t, err)
+		require.Equal(t, uint64(i+1), r.Sealed)
+		require.Zero(t, r.Pending)
+		require.Zero(t, r.Acknowledged)
+		require.Equal(t, uint64(11+2*i), r.Last)
+	}
+	r, err := c.FlushRows(ctx, "f", liveCols)
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), r.Sealed, "nothing pending: nothing sealed")
+	es := l.Owner.StreamEntries("f")
+	require.Len(t, es, 3)
+	for i, e := range es {
+		require.Equal(t, [2]uint64{uint64(10 + 2*i), uint64(11 + 2*i)}, [2]uint64{e.T0, e.T1})
+	}
+
+	o, err := roles.NewDataOwner(ctx, testCRS(t), memory.NewOwnerStore(), downStorage{})
+	require.NoError(t, err)
+	d := transport.OwnerClient{T: httpClient(t, serveOwner(t, o))}
+	_, err = d.AppendRows(ctx, "f", liveCols[:1], []roles.Row{{Time: 1, Values: []int64{1}}})
+	require.NoError(t, err)
+	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = d.FlushRows(fctx, "f", liveCols[:1])
+	require.Error(t, err)
+	r, err = d.AppendRows(ctx, "f", liveCols[:1], nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), r.Pending, "the rows stay pending")
+}

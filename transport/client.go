@@ -257,6 +257,18 @@ func (c VerifierClient) AcceptState(ctx context.Context, st *roles.SignedState) 
 	return c.call(ctx, "update_global_pk", st, &Empty{})
 }
 
+// FlushRows calls append_rows with no rows and flush set: the owner seals
+// the stream's pending rows into a batch (opening its appender with
+// columns if it is not open, to resume rows pending from before a crash)
+// and answers once they are committed. It changes nothing when retried.
+func (c OwnerClient) FlushRows(ctx context.Context, stream string, columns []roles.ColumnInfo) (*AppendResponse, error) {
+	var r AppendResponse
+	if err := c.call(ctx, "append_rows", &AppendRequest{Stream: stream, Columns: columns, Flush: true}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // AppendRows calls append_rows: it appends rows to a stream through the
 // owner's appender of the stream (opened with columns on first use) and
 // returns once they are durable in the owner's store. A row that breaks a

@@ -205,6 +205,9 @@ type AppendRequest struct {
 	Stream  string             `cbor:"stream"`
 	Columns []roles.ColumnInfo `cbor:"cols"`
 	Rows    []roles.Row        `cbor:"rows"`
+	// Flush asks the owner to seal the stream's pending rows (those of
+	// this call included) before it answers (DataOwner.FlushRows).
+	Flush bool `cbor:"flush,omitempty"`
 }
 
 // AppendResponse is the response of append_rows: the rows of the request

@@ -317,6 +317,13 @@ func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitmen
 			if err != nil {
 				return nil, err
 			}
+			if r.Flush {
+				acked := res.Acknowledged
+				if res, err = o.FlushRows(ctx, r.Stream); err != nil {
+					return nil, err
+				}
+				res.Acknowledged = acked
+			}
 			return &AppendResponse{Acknowledged: uint64(res.Acknowledged), Sealed: res.Sealed, Pending: uint64(res.Pending), Last: res.Last}, nil
 		}),
 		method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
