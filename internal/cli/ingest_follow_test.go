@@ -187,7 +187,7 @@ func TestFollowEveryAndBusy(t *testing.T) {
 // 4) naming it; the rows before it are appended and sealed.
 func TestFollowBadLines(t *testing.T) {
 	for name, tc := range map[string]struct{ data, want string }{
-		"decreasing": {"t,v\n1000,1\n1010,2\n1005,3\n", "line 4: timestamp 1005 does not increase strictly after 1010"},
+		"decreasing":  {"t,v\n1000,1\n1010,2\n1005,3\n", "line 4: timestamp 1005 does not increase strictly after 1010"},
 		"too precise": {"t,v\n1000,1\n1010,2\n1020,3.25\n", `line 4, column "v"`},
 		"short":       {"t,v\n1000,1\n1010,2\n1020\n", "line 4: 1 fields"},
 		"no time col": {"x,v\n1000,1\n", `no timestamp column "t"`},
