@@ -17,6 +17,7 @@
 //	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A,…]
 //	vds start | stop   [-dir DIR]               the three servers in the background
 //	vds ingest  -file F.csv -stream S [-cols c1,c2] [-time-format F] [-tz Z]   CSV → batches (through the owner)
+//	vds ingest  -follow [-file F.csv] -stream S [-rows N] [-every 1h]    live rows (a followed file or stdin) → append_rows
 //	vds query   -stream S -kind window -cols c1,c2 -tfrom 2010-02-01 -tto 2010-03-01
 //	vds query   -stream S -kind point -cols c1 -at 2010-02-01T13:00:00Z
 //	vds query   -batch ID -kind point|range|window|weighted -cols c1,c2 …
@@ -79,7 +80,7 @@ var commands = []cli.Command{
 	{Name: "key", Help: "key rotate: a new owner signing key, handed over in the signed state chain", Run: cli.RunKey},
 	{Name: "start", Help: "start the three servers in the background", Run: cli.RunStart},
 	{Name: "stop", Help: "stop the servers started by start", Run: cli.RunStop},
-	{Name: "ingest", Help: "turn a CSV file into batches of a stream", Run: cli.RunIngest},
+	{Name: "ingest", Help: "turn a CSV file into batches of a stream (-follow: live rows, as they come)", Run: cli.RunIngest},
 	{Name: "query", Help: "ask a verified point, range, window or weighted query", Run: cli.RunQuery},
 	{Name: "audit", Help: "audit a batch with a fresh nonce", Run: cli.RunAudit},
 	{Name: "revoke", Help: "revoke a batch", Run: cli.RunRevoke},

@@ -309,7 +309,7 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 		if final {
 			word = "done"
 		}
-		fmt.Fprintf(cfg.out, "%s %s: %d rows acknowledged, %d skipped (already stored), %d batches sealed, %d pending, %.0f rows/s\n",
+		fmt.Fprintf(cfg.out, "%s %s: %d rows acknowledged, %d skipped (already stored), %d batches sealed, %d pending, %.0f rows/s on average\n",
 			word, roles.Display(cfg.stream), out.Acknowledged, out.Skipped, seals.n(), unsealed, rate)
 	}
 
