@@ -137,6 +137,9 @@ func (f *Follower) Next(ctx context.Context) (Line, error) {
 			if len(f.partial) > 0 {
 				text := bytes.TrimSuffix(f.partial, []byte("\r"))
 				f.partial = nil
+				if len(text) > max {
+					return Line{}, fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, max)
+				}
 				return Line{Text: text, File: f.file}, nil
 			}
 			return Line{}, io.EOF
@@ -149,6 +152,9 @@ func (f *Follower) Next(ctx context.Context) (Line, error) {
 			// The old file's last line had no newline: it is complete
 			// now that nothing more will be written to it.
 			text := bytes.TrimSuffix(f.partial, []byte("\r"))
+			if len(text) > max {
+				return Line{}, fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, max)
+			}
 			_ = f.f.Close()
 			if err := f.open(); err != nil {
 				return Line{}, err

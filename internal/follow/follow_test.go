@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -136,4 +137,41 @@ func TestCancelAndReader(t *testing.T) {
 
 	_, err = New(filepath.Join(t.TempDir(), "missing"))
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// FuzzFromReader: the lines read are the input cut at its newlines,
+// nothing lost, added or split (inputs without carriage returns), and a
+// line over MaxLine is refused, never returned.
+func FuzzFromReader(f *testing.F) {
+	f.Add([]byte("h\n1,2\n3"), uint8(8))
+	f.Add([]byte("\n\n"), uint8(1))
+	f.Add([]byte(strings.Repeat("x", 300)+"\n"), uint8(200))
+	f.Fuzz(func(t *testing.T, data []byte, maxLine uint8) {
+		if bytes.IndexByte(data, '\r') >= 0 || maxLine == 0 {
+			return
+		}
+		r := FromReader(bytes.NewReader(data))
+		r.MaxLine = int(maxLine)
+		var got [][]byte
+		for {
+			l, err := r.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if errors.Is(err, ErrLineTooLong) {
+				return
+			}
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(l.Text), int(maxLine))
+			got = append(got, l.Text)
+		}
+		want := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		if len(data) == 0 {
+			want = nil
+		}
+		require.Equal(t, len(want), len(got))
+		for i := range want {
+			require.Equal(t, string(want[i]), string(got[i]))
+		}
+	})
 }
