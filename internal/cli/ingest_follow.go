@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vdsproject/vds/internal/follow"
@@ -257,15 +258,20 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 		firstUnsealed = time.Now()
 	}
 	start := time.Now()
+	// mu guards out, seals and unsealed: the loop below changes them, the
+	// status goroutine reads them.
+	var mu sync.Mutex
 
 	flush := func() error {
 		r, err := sink.FlushRows(sendCtx, cfg.stream, cols)
 		if err != nil {
 			return fmt.Errorf("seal the stream's rows: %w", err)
 		}
+		mu.Lock()
 		seals.see(r.Sealed)
 		out.Pending, out.Last = r.Pending, max(out.Last, r.Last)
 		unsealed, firstUnsealed = int(r.Pending), time.Time{}
+		mu.Unlock()
 		return nil
 	}
 	var buf []roles.Row
@@ -279,6 +285,7 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 				continue
 			}
 			n, err := sink.AppendAll(sendCtx, cfg.stream, cols, buf[:k], followSend)
+			mu.Lock()
 			out.Acknowledged += n
 			if n > 0 {
 				out.Last = buf[n-1].Time
@@ -287,6 +294,7 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 				}
 				unsealed += n
 			}
+			mu.Unlock()
 			buf = buf[n:]
 			if err != nil {
 				return err
@@ -303,6 +311,8 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 		if cfg.out == nil || (!final && cfg.status <= 0) {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		el := time.Since(start)
 		rate := float64(out.Acknowledged) / max(el.Seconds(), 1e-3)
 		word := "following"
@@ -319,11 +329,36 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 	go cr.readRows(readCtx, f, rows)
 	idle := time.NewTicker(followIdle)
 	defer idle.Stop()
-	var tick <-chan time.Time
-	if cfg.status > 0 {
+	// Status lines on their own clock: a send may wait (an owner
+	// restarting, a full buffer) while the lines go on.
+	stopStatus := make(chan struct{})
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		if cfg.status <= 0 {
+			return
+		}
 		t := time.NewTicker(cfg.status)
 		defer t.Stop()
-		tick = t.C
+		for {
+			select {
+			case <-t.C:
+				status(false)
+			case <-stopStatus:
+				return
+			}
+		}
+	}()
+	endStatus := sync.OnceFunc(func() { close(stopStatus); <-statusDone })
+	defer endStatus()
+	skip := func(r roles.Row) bool {
+		if res.Last == 0 || r.Time > res.Last {
+			return false
+		}
+		mu.Lock()
+		out.Skipped++
+		mu.Unlock()
+		return true
 	}
 	var ended error
 	for ended == nil {
@@ -334,8 +369,7 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 				ended = io.EOF
 			case p.err != nil:
 				ended = p.err
-			case p.row.Time <= res.Last && res.Last > 0:
-				out.Skipped++
+			case skip(p.row):
 			default:
 				buf = append(buf, p.row)
 				if len(buf) >= followSend {
@@ -353,15 +387,13 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 					return out, err
 				}
 			}
-		case <-tick:
-			status(false)
 		}
 	}
 	// The end of the input, of ctx, or a wrong line: what was read before
 	// is sent and sealed all the same.
 	stopRead()
 	for p := range rows {
-		if p.err == nil && !(p.row.Time <= res.Last && res.Last > 0) {
+		if p.err == nil && !skip(p.row) {
 			buf = append(buf, p.row)
 		}
 	}
@@ -369,6 +401,7 @@ func runFollow(ctx context.Context, sink rowSink, f *follow.Follower, cfg follow
 	if err == nil && unsealed > 0 {
 		err = flush()
 	}
+	endStatus()
 	out.Sealed, out.Seconds = seals.n(), time.Since(start).Seconds()
 	status(true)
 	if err != nil {
