@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,24 +18,6 @@ import (
 
 	"github.com/vdsproject/vds/internal/testproc"
 )
-
-// lockedBuffer is a bytes.Buffer a process writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestIngestFollowProcess is issue 17's follow mode as a user runs it:
 // `vds ingest -follow` on a CSV file that grows and is rotated appends
@@ -47,16 +28,8 @@ func TestIngestFollowProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	bin := testproc.Build(t)
-	dir := t.TempDir()
-	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{
-		"-owner", "unix://" + filepath.Join(dir, "o.sock"),
-		"-storage", "unix://" + filepath.Join(dir, "s.sock"),
-		"-verifier", "unix://" + filepath.Join(dir, "v.sock"),
-	}}
-	c.ok("setup", "-n", "32", "-q")
-	c.ok("start")
-	t.Cleanup(func() { c.run("stop") })
+	c := startedCLI(t, 32)
+	bin, dir := c.bin, c.dir
 
 	file := filepath.Join(dir, "live.csv")
 	write := func(path string, header bool, from, to int) {
@@ -77,16 +50,16 @@ func TestIngestFollowProcess(t *testing.T) {
 	}
 	write(file, true, 0, 50)
 
-	follow := func() (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
+	follow := func() (*exec.Cmd, *testproc.Buffer, *testproc.Buffer) {
 		cmd := exec.Command(bin, c.args("ingest", "-follow", "-file", file, "-stream", "live", "-time-col", "time", "-scale", "v=1", "-rows", "16", "-status", "100ms", "-json")...)
 		cmd.Env = testproc.Env()
-		var out, errb lockedBuffer
+		var out, errb testproc.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd, &out, &errb
 	}
-	acked := func(errb *lockedBuffer, n int) func() bool {
+	acked := func(errb *testproc.Buffer, n int) func() bool {
 		return func() bool {
 			return bytes.Contains([]byte(errb.String()), []byte(fmt.Sprintf(" %d rows acknowledged", n)))
 		}
