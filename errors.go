@@ -75,3 +75,23 @@ type (
 	// StreamConflictError reports a write that would break a stream's order.
 	StreamConflictError = roles.StreamConflictError
 )
+
+// Errors of appended rows (Appender, append_rows); the same values as
+// those of package roles.
+var (
+	// ErrNotIncreasing: a row's timestamp is not after the stream's
+	// previous row. It wraps ErrInvalidInput.
+	ErrNotIncreasing = roles.ErrNotIncreasing
+	// ErrRowShape: a row with another number of values than the schema
+	// has columns. It wraps ErrInvalidInput.
+	ErrRowShape = roles.ErrRowShape
+	// ErrValueBound: a value outside its column's bound. It wraps
+	// ErrInvalidInput.
+	ErrValueBound = roles.ErrValueBound
+	// ErrBufferFull: the appender holds as many unsealed rows as its
+	// policy allows; retry later. It wraps ErrUnavailable.
+	ErrBufferFull = roles.ErrBufferFull
+)
+
+// RowError says which appended row broke which rule; use errors.As.
+type RowError = roles.RowError

@@ -28,6 +28,7 @@ var layers = map[string]int{
 	"internal/pairing":   0,
 	"internal/merkle":    0,
 	"internal/devpki":    0,
+	"internal/follow":    0,
 	"codec":              1,
 	"commitment":         2,
 	"accumulator":        2,

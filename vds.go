@@ -112,6 +112,15 @@ type (
 	StreamResult = roles.StreamResult
 	// StreamEntry is one batch of a stream as the owner signs it.
 	StreamEntry = roles.StreamEntry
+	// Appender takes a stream's rows continuously and seals them into
+	// batches (DataOwner.Appender).
+	Appender = roles.Appender
+	// AppendPolicy says when an Appender seals a batch.
+	AppendPolicy = roles.AppendPolicy
+	// Row is one appended row: a timestamp and one value per column.
+	Row = roles.Row
+	// ColumnInfo names a column, its scale and its bound.
+	ColumnInfo = roles.ColumnInfo
 )
 
 // Query kinds (SPEC §7).

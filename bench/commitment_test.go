@@ -45,7 +45,8 @@ func BenchmarkPairingCheck3(b *testing.B) {
 }
 
 func BenchmarkCommit(b *testing.B) {
-	for _, n := range sizes {
+	// 4096: the batches of BenchmarkAppend.
+	for _, n := range append([]int{4096}, sizes...) {
 		pk := crsOf(b, n).ProverKey()
 		m, gamma := randomScalars(n), randomScalars(1)[0]
 		b.Run(name("n", n), func(b *testing.B) {

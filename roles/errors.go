@@ -132,3 +132,51 @@ func (e *StreamConflictError) Unwrap() error { return ErrConflict }
 // retired, for an epoch or issue time after its retirement (SPEC §6.3), or
 // a handover that breaks the key chain. It wraps ErrBadSignature.
 var ErrRetiredKey = fmt.Errorf("vds: signed by a retired owner key: %w", ErrBadSignature)
+
+// Errors of appended rows (Appender). A row that breaks a rule fails with a
+// *RowError wrapping one of the first three, and changes nothing.
+var (
+	// ErrNotIncreasing: a row's timestamp is not after the previous row's
+	// (appended, pending or sealed). It wraps ErrInvalidInput.
+	ErrNotIncreasing = fmt.Errorf("vds: timestamps must increase strictly: %w", ErrInvalidInput)
+	// ErrRowShape: a row with another number of values than the
+	// appender's schema has columns. It wraps ErrInvalidInput.
+	ErrRowShape = fmt.Errorf("vds: row does not match the schema: %w", ErrInvalidInput)
+	// ErrValueBound: a value outside its column's bound |v| < 2^Bits. It
+	// wraps ErrInvalidInput.
+	ErrValueBound = fmt.Errorf("vds: value outside its column's bound: %w", ErrInvalidInput)
+	// ErrBufferFull: the appender already holds as many unsealed rows as
+	// its policy allows; nothing was appended, retry after a seal. It wraps
+	// ErrUnavailable.
+	ErrBufferFull = fmt.Errorf("vds: the unsealed row buffer is full: %w", ErrUnavailable)
+	// ErrAppenderOpen: the stream already has an open appender in this
+	// owner. It wraps ErrConflict.
+	ErrAppenderOpen = fmt.Errorf("vds: the stream already has an open appender: %w", ErrConflict)
+	// ErrSchemaMismatch: the stream's pending rows do not fit the schema an
+	// appender was opened with. It wraps ErrConflict.
+	ErrSchemaMismatch = fmt.Errorf("vds: pending rows do not fit the appender's schema: %w", ErrConflict)
+)
+
+// RowError says which appended row broke which rule. It wraps
+// ErrNotIncreasing, ErrRowShape or ErrValueBound.
+type RowError struct {
+	Stream string
+	Index  int    // the row's index in the call
+	Time   uint64 // the row's timestamp
+	Reason string
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("vds: stream %s: row %d (t=%d): %s", Display(e.Stream), e.Index, e.Time, e.Reason)
+}
+
+// Unwrap returns the sentinel.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ErrExternalSigner: the owner signs with an external signer (WithSigner:
+// a KMS, an HSM, a signer process), whose key is not in the owner's store,
+// so DataOwner.RotateKey cannot make and keep a new one. Rotate such an
+// owner with DataOwner.Rotate and the new key's signer, then restart it
+// with that signer. It wraps ErrConflict.
+var ErrExternalSigner = fmt.Errorf("vds: the owner signs with an external signer: rotate the key there (DataOwner.Rotate with the new signer) and restart the owner with it: %w", ErrConflict)

@@ -30,6 +30,7 @@ type ownerConfig struct {
 	now       func() time.Time
 	limits    Limits
 	heartbeat time.Duration
+	appendPol AppendPolicy // of the appenders DataOwner.AppendRows opens
 	err       error
 }
 
@@ -89,6 +90,8 @@ type DataOwner struct {
 	handovers []Handover
 	synced    atomic.Bool // the storage server is known to hold everything acknowledged
 	streams   *streamSet  // every stream's entries, as committed in the store
+	// appenders are the open appenders by stream (Appender); guarded by mu.
+	appenders map[string]*Appender
 
 	// pushMu orders the calls to the storage server and the inline
 	// listeners: a mutation takes it before it releases mu (handOver).

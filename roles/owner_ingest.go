@@ -98,7 +98,7 @@ func (o *DataOwner) CreateBatch(ctx context.Context, b *Batch) (*SignedHeader, e
 // operation.
 func (o *DataOwner) Ingest(ctx context.Context, b *Batch) (*IngestResult, error) {
 	o.mu.Lock()
-	res, req, err := o.ingestLocked(ctx, b)
+	res, req, err := o.ingestLocked(ctx, b, nil)
 	if err != nil || req == nil {
 		o.mu.Unlock()
 		return res, err
@@ -112,13 +112,17 @@ func (o *DataOwner) Ingest(ctx context.Context, b *Batch) (*IngestResult, error)
 
 // ingestLocked commits b and signs the state with the new stream head,
 // with o.mu held, and returns the request for the storage server (nil for
-// an existing batch).
-func (o *DataOwner) ingestLocked(ctx context.Context, b *Batch) (*IngestResult, *StoreBatchRequest, error) {
+// an existing batch). commit makes the batch durable (nil: the store's
+// Commit).
+func (o *DataOwner) ingestLocked(ctx context.Context, b *Batch, commit func(*OwnerTx) error) (*IngestResult, *StoreBatchRequest, error) {
 	if err := o.syncLocked(ctx); err != nil {
 		return nil, nil, err
 	}
 	if b == nil {
 		return nil, nil, invalid("batch", "nil")
+	}
+	if _, open := o.appenders[b.Stream]; open && commit == nil {
+		return nil, nil, &StreamConflictError{Stream: b.Stream, Reason: "the stream has an open appender: its rows are appended through it"}
 	}
 	enc, err := b.encode(o.pk.N(), o.cfg.limits)
 	if err != nil {
@@ -161,7 +165,10 @@ func (o *DataOwner) ingestLocked(ctx context.Context, b *Batch) (*IngestResult, 
 		return nil, nil, err
 	}
 	rec := BatchRecord{ID: id, Stream: b.Stream, Seq: seq, T0: t0, T1: t1, Content: content, Header: sh}
-	if err := o.store.Commit(ctx, &OwnerTx{State: st, Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: reqBytes}}}); err != nil {
+	if commit == nil {
+		commit = func(tx *OwnerTx) error { return o.store.Commit(ctx, tx) }
+	}
+	if err := commit(&OwnerTx{State: st, Records: []BatchRecord{rec}, PutPending: []PendingOp{{ID: id, Kind: PendingStore, Request: reqBytes}}}); err != nil {
 		return nil, nil, err
 	}
 	o.streams = next

@@ -233,13 +233,15 @@ func (o *DataOwner) stopped() <-chan struct{} {
 	return o.stop
 }
 
-// Close stops the listeners' queues, abandoning deliveries in flight, and
-// waits for their goroutines. Every state is durable in the owner's store:
+// Close closes the open appenders (CloseAppenders, waiting at most 30s for
+// their last seals), then stops the listeners' queues, abandoning
+// deliveries in flight, and waits for their goroutines. Every state is durable in the owner's store:
 // a listener that misses one gets it from the next owner's Run, or fetches
 // it itself (Verifier's trusted source). Call Flush first to drain. The
 // owner's operations still work after Close; its listeners get nothing
 // more from the queues.
 func (o *DataOwner) Close() error {
+	aerr := o.closeAppenders()
 	o.listenersMu.Lock()
 	if o.closed {
 		o.listenersMu.Unlock()
@@ -252,7 +254,7 @@ func (o *DataOwner) Close() error {
 	}
 	o.listenersMu.Unlock()
 	o.workers.Wait()
-	return nil
+	return aerr
 }
 
 // deliver sends st to one listener, first sending the states it reports

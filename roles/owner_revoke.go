@@ -153,6 +153,12 @@ func (o *DataOwner) planUpdate(ctx context.Context, id BatchID, b *Batch) (*Upda
 				Reason: fmt.Sprintf("the new version ends at t=%d, not before the next batch (seq %d starts at t=%d)", t1, nx.Seq, nx.T0)})
 		}
 	}
+	if a := o.appenders[rec.Stream]; a != nil && rec.Seq+1 == uint64(len(es)) {
+		if floor := a.floor(); t1 > floor {
+			return fail(&StreamConflictError{Stream: rec.Stream, Batch: &id,
+				Reason: fmt.Sprintf("the new version ends at t=%d, after t=%d: the stream's open appender holds rows from there", t1, floor)})
+		}
+	}
 	return plan, rec, enc, content, nil
 }
 

@@ -139,18 +139,48 @@ func stateKeys(st *SignedState, owner *OwnerKeys, ownerID Hash) (OwnerKeys, erro
 	return keys, nil
 }
 
+// seeded is a Signer whose key can be kept in the owner's store.
+type seeded interface {
+	Signer
+	Seed() []byte
+}
+
+// RotateKey makes a new Ed25519 signing key from the owner's random source
+// and rotates to it (Rotate). It is for an owner that keeps its signing key
+// in its store: the new seed replaces the old one in the same atomic step
+// as the handover state is committed (OwnerStore.RotateKey), so a restarted
+// owner signs with the new key. An owner created with an external signer
+// (WithSigner) refuses, with ErrExternalSigner, having changed nothing.
+func (o *DataOwner) RotateKey(ctx context.Context) (*SignedState, error) {
+	if o.cfg.signer != nil {
+		return nil, ErrExternalSigner
+	}
+	next, err := GenerateEd25519Signer(o.cfg.rand)
+	if err != nil {
+		return nil, err
+	}
+	return o.Rotate(ctx, next)
+}
+
 // Rotate hands the owner's signing over to next (SPEC §6.3): the current
 // key signs a handover to next, and next re-signs the latest state with
 // it; every later state and header is signed by next and every later state
-// carries the handovers. Persist next (its key file or signer) before
-// calling Rotate, and start the owner with it afterwards; if Rotate fails
-// the owner still signs with its old key and Rotate may be called again.
+// carries the handovers. An owner that keeps its signing key in its store
+// (no WithSigner) needs an Ed25519Signer and keeps its seed there,
+// atomically with the handover state (as RotateKey). An owner with an
+// external signer keeps nothing: persist next (its key file or signer)
+// before calling Rotate, and start the owner with it afterwards. If Rotate
+// fails the owner still signs with its old key and Rotate may be called
+// again.
 func (o *DataOwner) Rotate(ctx context.Context, next Signer) (*SignedState, error) {
 	if next == nil {
 		return nil, invalid("rotate", "nil signer")
 	}
 	if len(next.Public()) != ed25519.PublicKeySize || next.KeyID() != KeyID(next.Public()) {
 		return nil, invalid("rotate", "the new signer's key id does not match its key")
+	}
+	if _, ok := next.(seeded); !ok && o.cfg.signer == nil {
+		return nil, invalid("rotate", "the owner keeps its signing key in its store: the new signer must be an Ed25519Signer")
 	}
 	o.mu.Lock()
 	st, keys, err := o.rotate(ctx, next)
@@ -195,7 +225,14 @@ func (o *DataOwner) rotate(ctx context.Context, next Signer) (*SignedState, Owne
 	if err != nil {
 		return nil, OwnerKeys{}, err
 	}
-	if err := o.store.Commit(ctx, &OwnerTx{State: st}); err != nil {
+	if sk, ok := next.(seeded); ok && o.cfg.signer == nil {
+		seed := sk.Seed()
+		err = o.store.RotateKey(ctx, seed, st)
+		clear(seed)
+	} else {
+		err = o.store.Commit(ctx, &OwnerTx{State: st})
+	}
+	if err != nil {
 		return nil, OwnerKeys{}, err
 	}
 	return st, keys, nil

@@ -2,6 +2,7 @@ package roles_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"testing"
 
@@ -339,4 +340,105 @@ func TestKeyHandoverProperty(t *testing.T) {
 	// Out of order: the second handover's key is not yet known.
 	_, err = keys.Extend(keys.ID(), []roles.Handover{st.Keys[1], st.Keys[0]})
 	requireErrIs(t, err, roles.ErrBadSignature)
+}
+
+// failingRotation is an owner store whose RotateKey fails (a crash before
+// the commit): nothing of the rotation is kept.
+type failingRotation struct{ *memory.OwnerStore }
+
+func (failingRotation) RotateKey(context.Context, []byte, *roles.SignedState) error {
+	return roles.ErrUnavailable
+}
+
+// TestKeyRotationStoredKey: an owner that keeps its key in its store
+// rotates with RotateKey; the new seed is stored with the handover state,
+// so the owner restarted from its store alone signs with the new key. A
+// failed rotation leaves the old key, in the store and in the owner.
+func TestKeyRotationStoredKey(t *testing.T) {
+	ctx := context.Background()
+	crs := testCRS(t)
+	store, srv := memory.NewOwnerStore(), memory.NewServerStore()
+	l, err := roles.NewLocal(ctx, crs, store, srv)
+	require.NoError(t, err)
+	o := l.Owner
+	oldKeys := o.Keys()
+	oldID := oldKeys.Signing[0].ID
+	before := createBatch(t, ctx, o, sampleBatch("a", 4, 1))
+
+	// A failed commit: the owner goes on with its old key.
+	broken, err := roles.NewDataOwner(ctx, crs, failingRotation{store}, l.Server)
+	require.NoError(t, err)
+	_, err = broken.RotateKey(ctx)
+	requireErrIs(t, err, roles.ErrUnavailable)
+	st, err := broken.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, oldID, st.KeyID)
+	require.Empty(t, st.Keys)
+	_, err = o.Rotate(ctx, notSeeded{newSigner(t)})
+	requireErrIs(t, err, roles.ErrInvalidInput)
+
+	// Restart after the failure, then rotate.
+	o, err = roles.NewDataOwner(ctx, crs, store, l.Server)
+	require.NoError(t, err)
+	rot, err := o.RotateKey(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, oldID, rot.KeyID)
+	require.Len(t, rot.Keys, 1)
+	require.Equal(t, oldID, rot.Keys[0].From)
+	newID := rot.KeyID
+
+	// Restarted from its store alone: the new key.
+	o, err = roles.NewDataOwner(ctx, crs, store, l.Server)
+	require.NoError(t, err)
+	sh, err := o.CreateBatch(ctx, afterStream(o, sampleBatch("a", 4, 2)))
+	require.NoError(t, err)
+	require.Equal(t, newID, sh.Header.KeyID)
+	after, err := sh.Header.Digest()
+	require.NoError(t, err)
+	st, err = o.Revoke(ctx, before)
+	require.NoError(t, err)
+	require.Equal(t, newID, st.KeyID)
+	require.Len(t, st.Keys, 1)
+
+	// A verifier that trusts only the old key follows from the chain.
+	v, err := roles.NewVerifier(crs.VerifierKey(), oldKeys, roles.WithStateSource(l.Server), roles.WithTrustedSource(o))
+	require.NoError(t, err)
+	q := rangeQ(after, 1, 4, "temp")
+	ans, err := l.Server.Answer(ctx, q)
+	require.NoError(t, err)
+	_, err = v.Verify(ctx, q, ans)
+	require.NoError(t, err)
+	require.True(t, hasKey(v, newID))
+	q = rangeQ(before, 1, 4, "temp")
+	_, err = l.Server.Answer(ctx, q)
+	requireErrIs(t, err, roles.ErrRevoked)
+}
+
+// TestKeyRotationExternalSigner: an owner with an external signer cannot
+// make a key in its store: RotateKey refuses, with nothing changed.
+func TestKeyRotationExternalSigner(t *testing.T) {
+	ctx := context.Background()
+	old := newSigner(t)
+	l, err := roles.NewLocal(ctx, testCRS(t), memory.NewOwnerStore(), memory.NewServerStore(), roles.WithSigner(old))
+	require.NoError(t, err)
+	prev, err := l.Owner.LatestState(ctx)
+	require.NoError(t, err)
+	_, err = l.Owner.RotateKey(ctx)
+	requireErrIs(t, err, roles.ErrExternalSigner)
+	requireErrIs(t, err, roles.ErrConflict)
+	latest, err := l.Owner.LatestState(ctx)
+	require.NoError(t, err)
+	require.Equal(t, prev, latest)
+	st, err := l.Owner.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, old.KeyID(), st.KeyID)
+}
+
+// notSeeded is a Signer whose key cannot be kept in a store.
+type notSeeded struct{ s *roles.Ed25519Signer }
+
+func (n notSeeded) KeyID() string             { return n.s.KeyID() }
+func (n notSeeded) Public() ed25519.PublicKey { return n.s.Public() }
+func (n notSeeded) Sign(ctx context.Context, m []byte) ([]byte, error) {
+	return n.s.Sign(ctx, m)
 }

@@ -244,6 +244,16 @@ type OwnerStore interface {
 	Commit(ctx context.Context, tx *OwnerTx) error
 	// Pending returns the pending operations in the order they were added.
 	Pending(ctx context.Context) ([]PendingOp, error)
+	// RotateKey replaces the signing seed of the held key material (the
+	// accumulator secret stays) and commits st, the state that hands the
+	// owner's signing over to the key of seed (SPEC §6.3), as Commit
+	// would, in one atomic step: after a crash the store holds either the
+	// old seed and the old chain or the new seed and st, never st without
+	// its key. It fails with ErrNotFound if no key material is held,
+	// ErrInvalidInput for an empty seed or a nil st, and with Commit's
+	// errors for a state out of order, changing nothing. No error reveals
+	// the seed.
+	RotateKey(ctx context.Context, seed []byte, st *SignedState) error
 	// Close releases the store.
 	Close() error
 }

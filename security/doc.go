@@ -30,5 +30,11 @@
 // rotation: DataOwner.Rotate and the handovers of SPEC §6.3
 // (roles.TestKeyRotation, TestKeyRotationRefused; vectors
 // state/rotation/*); headers signed by a retired key stay valid (they
-// carry no epoch or time), and there is no `vds key rotate` command yet.
+// carry no epoch or time). `vds key rotate` (rotate_key, admin only)
+// rotates a running owner whose seed is in its store: the seed and the
+// handover state change in one store transaction, fenced under the lease
+// (storetest RotateKey, postgres.TestLeaseFencedRotation,
+// internal/cli.TestKeyRotateProcess, with a verifier offline during the
+// rotation and states forged with the retired key); an owner with an
+// external signer refuses (roles.ErrExternalSigner).
 package security

@@ -65,6 +65,10 @@ func mutations(t *testing.T) []mutation {
 			_, err := c.Refresh(ctx)
 			return err
 		}},
+		{"rotate_key", func(ctx context.Context, c transport.OwnerClient) error {
+			_, err := c.RotateKey(ctx)
+			return err
+		}},
 	}
 }
 

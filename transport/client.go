@@ -198,6 +198,17 @@ func (c OwnerClient) Refresh(ctx context.Context) (*roles.SignedState, error) {
 	return &st, nil
 }
 
+// RotateKey calls rotate_key: the owner makes a new signing key and hands
+// its signing over to it (SPEC §6.3). The result is the handover state:
+// its last handover names the retired key (From) and the new one (To).
+func (c OwnerClient) RotateKey(ctx context.Context) (*roles.SignedState, error) {
+	var st roles.SignedState
+	if err := c.call(ctx, "rotate_key", &Empty{}, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
 // VerifierClient calls a verifier through a Transport. It implements
 // roles.StateListener, so an owner can push its states to a remote
 // verifier (update_global_pk).
@@ -244,4 +255,35 @@ func (c VerifierClient) VerifyStream(ctx context.Context, q *roles.StreamQuery, 
 // AcceptState calls update_global_pk.
 func (c VerifierClient) AcceptState(ctx context.Context, st *roles.SignedState) error {
 	return c.call(ctx, "update_global_pk", st, &Empty{})
+}
+
+// FlushRows calls append_rows with no rows and flush set: the owner seals
+// the stream's pending rows into a batch (opening its appender with
+// columns if it is not open, to resume rows pending from before a crash)
+// and answers once they are committed. It changes nothing when retried.
+func (c OwnerClient) FlushRows(ctx context.Context, stream string, columns []roles.ColumnInfo) (*AppendResponse, error) {
+	var r AppendResponse
+	if err := c.call(ctx, "append_rows", &AppendRequest{Stream: stream, Columns: columns, Flush: true}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// AppendRows calls append_rows: it appends rows to a stream through the
+// owner's appender of the stream (opened with columns on first use) and
+// returns once they are durable in the owner's store. A row that breaks a
+// rule fails with a *roles.RowError (roles.ErrNotIncreasing,
+// roles.ErrRowShape, roles.ErrValueBound), nothing appended; a full
+// unsealed buffer with an error matching roles.ErrBufferFull (and
+// roles.ErrUnavailable; HTTP 503 with Retry-After): nothing appended, retry
+// later. The call is not retried by the transport: after a failure whose
+// outcome is unknown (a broken connection), call it with no rows to learn
+// the stream's last acknowledged timestamp, and send again only the rows
+// after it.
+func (c OwnerClient) AppendRows(ctx context.Context, stream string, columns []roles.ColumnInfo, rows []roles.Row) (*AppendResponse, error) {
+	var r AppendResponse
+	if err := c.call(ctx, "append_rows", &AppendRequest{Stream: stream, Columns: columns, Rows: rows}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

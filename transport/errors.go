@@ -83,7 +83,18 @@ func ToWire(err error) *WireError {
 	var rv *roles.RevokedError
 	var in *roles.InputError
 	var sc *roles.StreamConflictError
+	var re *roles.RowError
 	switch {
+	case errors.Is(err, roles.ErrBufferFull):
+		w.Kind = "buffer_full"
+	case errors.Is(err, roles.ErrSchemaMismatch):
+		w.Kind = "schema_mismatch"
+	case errors.Is(err, roles.ErrAppenderOpen):
+		w.Kind = "appender_open"
+	case errors.As(err, &re):
+		// A row that breaks a rule of append_rows: From is its index in
+		// the request, Got its timestamp.
+		w.Kind, w.Field, w.Reason, w.From, w.Got = rowKind(re.Err), re.Stream, re.Reason, uint64(re.Index), re.Time
 	case errors.As(err, &ms):
 		w.Kind, w.From, w.To = "missing_states", ms.From, ms.To
 	case errors.As(err, &st):
@@ -97,6 +108,27 @@ func ToWire(err error) *WireError {
 		w.Kind, w.Field, w.Reason, w.Batch = "stream_conflict", sc.Stream, sc.Reason, sc.Batch
 	}
 	return w
+}
+
+// rowSentinels are the sentinels of a *roles.RowError by wire kind, and
+// kindSentinels those of the other typed errors of append_rows.
+var (
+	rowSentinels = map[string]error{
+		"not_increasing": roles.ErrNotIncreasing, "row_shape": roles.ErrRowShape, "value_bound": roles.ErrValueBound,
+	}
+	kindSentinels = map[string]error{
+		"buffer_full": roles.ErrBufferFull, "schema_mismatch": roles.ErrSchemaMismatch, "appender_open": roles.ErrAppenderOpen,
+	}
+)
+
+// rowKind is the wire kind of a row error's sentinel.
+func rowKind(err error) string {
+	for k, s := range rowSentinels {
+		if errors.Is(err, s) {
+			return k
+		}
+	}
+	return "input"
 }
 
 // RemoteError is an error returned by the other end that is not one of the
@@ -133,6 +165,10 @@ func (w *WireError) Err() error {
 		return e
 	case "stream_conflict":
 		return &roles.StreamConflictError{Stream: w.Field, Reason: w.Reason, Batch: w.Batch}
+	case "not_increasing", "row_shape", "value_bound":
+		return &roles.RowError{Stream: w.Field, Index: int(min(w.From, 1<<31)), Time: w.Got, Reason: w.Reason, Err: rowSentinels[w.Kind]}
+	case "buffer_full", "schema_mismatch", "appender_open":
+		return &RemoteError{Code: w.Code, Message: w.Message, err: kindSentinels[w.Kind]}
 	case "input":
 		if s == nil {
 			s = errs.ErrInvalidInput

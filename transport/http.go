@@ -260,6 +260,9 @@ func serveHTTP(w http.ResponseWriter, r *http.Request, reg registry, g *gate, o 
 	out, we := serveBody(r.Context(), m, service, o, body)
 	body = nil // let the collector have it while the response is written
 	if we != nil {
+		if we.Code == "unavailable" {
+			w.Header().Set("Retry-After", "1")
+		}
 		return fail(httpStatus(we.Code), we)
 	}
 	w.Header().Set("Content-Type", ContentType)
@@ -422,7 +425,7 @@ func (c *HTTPClient) Close() error {
 
 // Idempotent reports whether a method may be retried, on the same server or
 // (Failover) on another replica: every method but the owner's create_batch,
-// revoke_batch, update_batch and refresh. The storage server's mutating
+// append_rows, revoke_batch, update_batch, refresh and rotate_key. The storage server's mutating
 // methods are idempotent by the protocol: the same signed input again
 // changes nothing and is answered with success (or ErrRevoked for a batch
 // revoked since, which the owner counts as acknowledged).
@@ -431,7 +434,7 @@ func Idempotent(service, method string) bool {
 		return true
 	}
 	switch method {
-	case "create_batch", "revoke_batch", "update_batch", "refresh":
+	case "create_batch", "append_rows", "revoke_batch", "update_batch", "refresh", "rotate_key":
 		return false
 	}
 	return true

@@ -72,6 +72,13 @@ func sizeNewBatch(n int, l roles.Limits) int64 {
 	return 1024 + encBytes(l.MaxNameLen) + int64(n)*encUint + int64(l.MaxColumns)*(3*encField+encBytes(l.MaxNameLen)+int64(n)*encUint)
 }
 
+// sizeAppend bounds the request of the owner's append_rows: n rows of
+// MaxColumns values each, and the schema.
+func sizeAppend(n int, l roles.Limits) int64 {
+	row := int64(8) + encUint + encField + int64(l.MaxColumns)*encUint // a map of two short keys
+	return 1024 + encBytes(l.MaxNameLen) + int64(l.MaxColumns)*(3*encField+encBytes(l.MaxNameLen)) + int64(n)*row
+}
+
 // sizeStreamQuery bounds a StreamQuery.
 func sizeStreamQuery(l roles.Limits) int64 {
 	return 1024 + encBytes(l.MaxNameLen) + int64(l.MaxColumns)*encBytes(l.MaxNameLen) + 2*encUint
@@ -119,8 +126,9 @@ func RequestLimits(n int, l roles.Limits) map[string]map[string]int64 {
 		},
 		ServiceOwner: {
 			"health": smallRequest, "get_crs": smallRequest, "get_global_pk": smallRequest, "get_states": smallRequest,
-			"revoke_batch": smallRequest, "refresh": smallRequest,
+			"revoke_batch": smallRequest, "refresh": smallRequest, "rotate_key": smallRequest,
 			"create_batch": sizeNewBatch(n, l),
+			"append_rows":  sizeAppend(n, l),
 			"update_batch": 1024 + sizeNewBatch(n, l),
 			"check_update": 1024 + sizeNewBatch(n, l),
 		},

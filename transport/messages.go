@@ -196,3 +196,27 @@ func toVerifyStreamResult(r *roles.StreamResult) *VerifyStreamResult {
 	}
 	return out
 }
+
+// AppendRequest is the request of the owner's append_rows: rows for a
+// stream, with the schema of its appender (the columns' names, scales and
+// bounds; one int64 value per column in each row). With no rows it only
+// asks for the stream's last acknowledged timestamp.
+type AppendRequest struct {
+	Stream  string             `cbor:"stream"`
+	Columns []roles.ColumnInfo `cbor:"cols"`
+	Rows    []roles.Row        `cbor:"rows"`
+	// Flush asks the owner to seal the stream's pending rows (those of
+	// this call included) before it answers (DataOwner.FlushRows).
+	Flush bool `cbor:"flush,omitempty"`
+}
+
+// AppendResponse is the response of append_rows: the rows of the request
+// acknowledged (durable in the owner's store: all of them), the batches the
+// stream's appender has sealed, the rows it holds unsealed, and the
+// stream's last acknowledged timestamp.
+type AppendResponse struct {
+	Acknowledged uint64 `cbor:"acked"`
+	Sealed       uint64 `cbor:"sealed"`
+	Pending      uint64 `cbor:"pending"`
+	Last         uint64 `cbor:"last"`
+}

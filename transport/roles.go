@@ -116,8 +116,8 @@ func (a Access) Roles() []Role {
 // public.
 var methodAccess = map[string]map[string]Access{
 	ServiceOwner: {
-		"create_batch": AccessAdmin, "revoke_batch": AccessAdmin, "update_batch": AccessAdmin,
-		"refresh": AccessAdmin, "check_update": AccessAdmin,
+		"create_batch": AccessAdmin, "append_rows": AccessAdmin, "revoke_batch": AccessAdmin, "update_batch": AccessAdmin,
+		"refresh": AccessAdmin, "check_update": AccessAdmin, "rotate_key": AccessAdmin,
 	},
 	ServiceStorage: {
 		"store_batch": AccessOwner, "add_revoked_item": AccessOwner, "update_batch": AccessOwner,

@@ -87,6 +87,7 @@ func (l *recLink) replay(t *testing.T, c roles.StorageClient) {
 // that changes the state when an allowed caller sends it.
 type matrixWorld struct {
 	o       *roles.DataOwner
+	ostore  *memory.OwnerStore
 	a, b    *roles.StorageServer
 	v       *roles.Verifier
 	svcs    []*transport.Service
@@ -109,7 +110,8 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 	w := &matrixWorld{}
 	link := &recLink{}
 	var err error
-	w.o, err = roles.NewDataOwner(ctx, crs, memory.NewOwnerStore(), link)
+	w.ostore = memory.NewOwnerStore()
+	w.o, err = roles.NewDataOwner(ctx, crs, w.ostore, link)
 	require.NoError(t, err)
 	w.a, err = roles.NewStorageServer(crs, w.o.Keys(), memory.NewServerStore(), roles.WithoutPrecompute())
 	require.NoError(t, err)
@@ -164,11 +166,14 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 
 	w.svcs = []*transport.Service{transport.OwnerService(w.o, []byte("crs")), transport.StorageService(w.b), transport.VerifierService(w.v)}
 	w.reqs = map[string]any{
-		"owner/create_batch":            transport.FromBatch(mbatch("new", 8, 2)),
-		"owner/revoke_batch":            &transport.BatchRef{Batch: revokeByAdmin},
-		"owner/update_batch":            &transport.UpdateRequest{Batch: updateByAdmin, New: *transport.FromBatch(mbatch("ua", 8, 3))},
-		"owner/check_update":            &transport.UpdateRequest{Batch: checkByAdmin, New: *transport.FromBatch(mbatch("ca", 8, 4))},
-		"owner/refresh":                 &transport.Empty{},
+		"owner/create_batch": transport.FromBatch(mbatch("new", 8, 2)),
+		"owner/revoke_batch": &transport.BatchRef{Batch: revokeByAdmin},
+		"owner/update_batch": &transport.UpdateRequest{Batch: updateByAdmin, New: *transport.FromBatch(mbatch("ua", 8, 3))},
+		"owner/check_update": &transport.UpdateRequest{Batch: checkByAdmin, New: *transport.FromBatch(mbatch("ca", 8, 4))},
+		"owner/refresh":      &transport.Empty{},
+		"owner/append_rows": &transport.AppendRequest{Stream: "live", Columns: []roles.ColumnInfo{{Name: "v"}},
+			Rows: []roles.Row{{Time: 1, Values: []int64{5}}, {Time: 2, Values: []int64{6}}}},
+		"owner/rotate_key":              &transport.Empty{},
 		"storage/store_batch":           sb,
 		"storage/add_revoked_item":      st,
 		"storage/update_batch":          ub,
@@ -202,8 +207,10 @@ func (w *matrixWorld) snapshot(t *testing.T) string {
 	bl, err := w.b.ListBatches(ctx, "")
 	require.NoError(t, err)
 	vst := w.v.State()
-	return fmt.Sprintf("owner %d@%d, A %v, B %d@%d %v, verifier %d@%d", ost.State.Epoch, ost.IssuedAt, al,
-		bst.State.Epoch, bst.IssuedAt, bl, vst.State.Epoch, vst.IssuedAt)
+	rows, err := w.ostore.PendingRows(ctx, "live")
+	require.NoError(t, err)
+	return fmt.Sprintf("owner %d@%d, A %v, B %d@%d %v, verifier %d@%d, pending rows %v", ost.State.Epoch, ost.IssuedAt, al,
+		bst.State.Epoch, bst.IssuedAt, bl, vst.State.Epoch, vst.IssuedAt, rows)
 }
 
 // request returns the request of a method: a prepared one, or the

@@ -231,10 +231,13 @@ func StorageService(s *roles.StorageServer) *Service {
 
 // OwnerService serves a data owner's methods (SPEC §8): health, get_crs (the
 // CRS file and the owner's public keys), get_global_pk (the latest signed
-// state), get_states, create_batch, revoke_batch, update_batch and refresh.
+// state), get_states, create_batch, append_rows (DataOwner.AppendRows),
+// revoke_batch, update_batch, refresh, rotate_key and check_update.
 // crsFile is the CRS file the owner uses.
 //
-// create_batch, revoke_batch, update_batch, refresh and check_update are
+// create_batch, append_rows, revoke_batch, update_batch, refresh,
+// rotate_key (a new signing key, DataOwner.RotateKey: ErrExternalSigner
+// for an owner with an external signer) and check_update are
 // Restricted (AccessAdmin): a server calls its Authorizer before it reads
 // their requests (by default, only in-process, Unix-socket callers and a
 // client certificate of RoleAdmin; see TokenAuthorizer for bearer tokens).
@@ -305,6 +308,24 @@ func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitmen
 			// that re-running is safe).
 			return &CreateResult{Header: *r.Header, Existing: r.Existing}, err
 		}),
+		method("append_rows", false, func(ctx context.Context, r *AppendRequest) (*AppendResponse, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
+			res, err := o.AppendRows(ctx, r.Stream, r.Columns, r.Rows)
+			if err != nil {
+				return nil, err
+			}
+			if r.Flush {
+				acked := res.Acknowledged
+				if res, err = o.FlushRows(ctx, r.Stream); err != nil {
+					return nil, err
+				}
+				res.Acknowledged = acked
+			}
+			return &AppendResponse{Acknowledged: uint64(res.Acknowledged), Sealed: res.Sealed, Pending: uint64(res.Pending), Last: res.Last}, nil
+		}),
 		method("revoke_batch", false, func(ctx context.Context, r *BatchRef) (*roles.SignedState, error) {
 			o, err := current()
 			if err != nil {
@@ -330,6 +351,13 @@ func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitmen
 			}
 			return o.Refresh(ctx)
 		}),
+		method("rotate_key", false, func(ctx context.Context, _ *Empty) (*roles.SignedState, error) {
+			o, err := current()
+			if err != nil {
+				return nil, err
+			}
+			return o.RotateKey(ctx)
+		}),
 		method("check_update", true, func(ctx context.Context, r *UpdateRequest) (*UpdatePlan, error) {
 			o, err := current()
 			if err != nil {
@@ -342,7 +370,7 @@ func LeaderOwnerService(current func() (*roles.DataOwner, error), crs *commitmen
 			return &UpdatePlan{Stream: p.Stream, Seq: p.Seq, OldBatch: p.OldBatch, OldVersion: p.OldVersion, NewVersion: p.NewVersion,
 				OldT0: p.OldT0, OldT1: p.OldT1, NewT0: p.NewT0, NewT1: p.NewT1, OldRows: p.OldRows, NewRows: p.NewRows, Columns: p.Columns}, nil
 		}),
-	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide, "check_update": wide}))
+	), n, lim, lim.MaxColumns, map[string]int{"create_batch": wide, "update_batch": wide, "check_update": wide, "append_rows": wide}))
 }
 
 // VerifierService serves a verifier's methods (SPEC §8): health,

@@ -27,6 +27,7 @@ var specMessages = map[string]any{
 	"Empty": Empty{}, "HealthRequest": HealthRequest{}, "Health": Health{}, "BatchRef": BatchRef{}, "StreamRef": StreamRef{}, "EpochRange": EpochRange{},
 	"StateList": StateList{}, "BatchInfo": roles.BatchInfo{}, "BatchList": BatchList{}, "CRSFile": CRSFile{},
 	"ColumnValues": ColumnValues{}, "NewBatch": NewBatch{}, "CreateResult": CreateResult{},
+	"Row": roles.Row{}, "AppendRequest": AppendRequest{}, "AppendResponse": AppendResponse{},
 	"UpdateRequest": UpdateRequest{}, "UpdateResult": UpdateResult{}, "UpdatePlan": UpdatePlan{},
 	"VerifyRequest": VerifyRequest{}, "VerifyResult": VerifyResult{},
 	"VerifyStreamRequest": VerifyStreamRequest{}, "VerifyStreamResult": VerifyStreamResult{},

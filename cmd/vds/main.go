@@ -10,12 +10,14 @@
 //	            [-if-missing] [-public-dir P]   keep an existing set-up; copy the public files to P
 //	vds crs     init|contribute|verify          the CRS ceremony: no single party knows the trapdoor
 //	vds token   rotate [-dir DIR]               a new owner token; the old one stops working
+//	vds key     rotate [-owner A,…] [-json]     a new owner signing key, handed over in the state chain; prints the old and new key ids
 //	vds signer  keygen -key F | serve -key F -socket P   the owner's signing key in its own process (setup/owner -signer unix:P)
 //	vds owner    serve [-dir DIR] [-listen A] [-storage A,…] [-verifier A,…] [-token-file F] [-insecure]
 //	vds storage  serve [-dir DIR] [-listen A]
 //	vds verifier serve [-dir DIR] [-listen A] [-owner A] [-storage A,…]
 //	vds start | stop   [-dir DIR]               the three servers in the background
 //	vds ingest  -file F.csv -stream S [-cols c1,c2] [-time-format F] [-tz Z]   CSV → batches (through the owner)
+//	vds ingest  -follow [-file F.csv] -stream S [-rows N] [-every 1h]    live rows (a followed file or stdin) → append_rows
 //	vds query   -stream S -kind window -cols c1,c2 -tfrom 2010-02-01 -tto 2010-03-01
 //	vds query   -stream S -kind point -cols c1 -at 2010-02-01T13:00:00Z
 //	vds query   -batch ID -kind point|range|window|weighted -cols c1,c2 …
@@ -44,13 +46,14 @@
 // written by `vds setup -tls` and VDS_TOKEN_FILE the owner's token file
 // (default DIR/owner.token). Flags win over the environment.
 //
-// The owner's mutations (create_batch, revoke_batch, update_batch, refresh)
+// The owner's mutations (create_batch, revoke_batch, update_batch, refresh,
+// rotate_key)
 // need the owner's credentials: on a Unix socket its mode 0600 is the
 // check; over TCP the owner accepts the bearer token of DIR/owner.token
 // (written by setup, replaced by `vds token rotate`) and, with -tls-dir, a
 // client certificate of the CA. Without either it refuses to start unless
 // given -insecure. The commands that call the mutations (ingest, revoke,
-// update) send the token from the same file.
+// update, key rotate) send the token from the same file.
 //
 // The subcommands live in internal/cli; main only wires them: the table
 // below names each one and the function that runs it.
@@ -75,9 +78,10 @@ var commands = []cli.Command{
 	{Name: "verifier", Help: "verifier serve: run the verifier's server", Run: cli.RunVerifier},
 	{Name: "signer", Help: "signer keygen|serve: the owner's signing key in a separate process (owner -signer unix:PATH)", Run: cli.RunSigner},
 	{Name: "token", Help: "token rotate: replace the owner's bearer token", Run: cli.RunToken},
+	{Name: "key", Help: "key rotate: a new owner signing key, handed over in the signed state chain", Run: cli.RunKey},
 	{Name: "start", Help: "start the three servers in the background", Run: cli.RunStart},
 	{Name: "stop", Help: "stop the servers started by start", Run: cli.RunStop},
-	{Name: "ingest", Help: "turn a CSV file into batches of a stream", Run: cli.RunIngest},
+	{Name: "ingest", Help: "turn a CSV file into batches of a stream (-follow: live rows, as they come)", Run: cli.RunIngest},
 	{Name: "query", Help: "ask a verified point, range, window or weighted query", Run: cli.RunQuery},
 	{Name: "audit", Help: "audit a batch with a fresh nonce", Run: cli.RunAudit},
 	{Name: "revoke", Help: "revoke a batch", Run: cli.RunRevoke},

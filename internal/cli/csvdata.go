@@ -54,51 +54,12 @@ func readCSV(r io.Reader, o csvOptions) (*table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	tcol := -1
 	t := &table{}
-	var idx []int
-	pos := map[string]int{}
-	for i, h := range head {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
-		if _, dup := pos[h]; dup {
-			return nil, fmt.Errorf("column %q appears twice in the header", h)
-		}
-		pos[h] = i
-		if h == o.timeCol {
-			tcol = i
-		}
+	tcol, idx, names, err := csvColumns(head, o)
+	if err != nil {
+		return nil, err
 	}
-	if tcol < 0 {
-		return nil, fmt.Errorf("no timestamp column %q in header %q (choose it with -time-col)", o.timeCol, head)
-	}
-	if o.cols != nil {
-		for _, name := range o.cols {
-			i, ok := pos[name]
-			switch {
-			case !ok:
-				return nil, fmt.Errorf("-cols: no column %q in header %q", name, head)
-			case i == tcol:
-				return nil, fmt.Errorf("-cols: %q is the timestamp column", name)
-			}
-			t.names = append(t.names, name)
-			idx = append(idx, i)
-		}
-	} else {
-		for i, h := range head {
-			if i != tcol {
-				t.names = append(t.names, strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
-				idx = append(idx, i)
-			}
-		}
-	}
-	for name := range o.scales {
-		if !slices.Contains(t.names, name) {
-			return nil, fmt.Errorf("-scale: no data column %q (columns: %s)", name, strings.Join(t.names, ", "))
-		}
-	}
-	if len(t.names) == 0 {
-		return nil, fmt.Errorf("no data column besides %q", o.timeCol)
-	}
+	t.names = names
 	var raw [][]string
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
@@ -155,6 +116,57 @@ func readCSV(r io.Reader, o csvOptions) (*table, error) {
 		t.values = append(t.values, col)
 	}
 	return t, nil
+}
+
+// csvColumns finds, in a CSV header, the timestamp column o.timeCol and
+// the data columns to keep (o.cols, or every other column): their indexes
+// and names. A column named in o.cols or o.scales that the header lacks is
+// an error.
+func csvColumns(head []string, o csvOptions) (tcol int, idx []int, names []string, err error) {
+	tcol = -1
+	pos := map[string]int{}
+	for i, h := range head {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if _, dup := pos[h]; dup {
+			return 0, nil, nil, fmt.Errorf("column %q appears twice in the header", h)
+		}
+		pos[h] = i
+		if h == o.timeCol {
+			tcol = i
+		}
+	}
+	if tcol < 0 {
+		return 0, nil, nil, fmt.Errorf("no timestamp column %q in header %q (choose it with -time-col)", o.timeCol, head)
+	}
+	if o.cols != nil {
+		for _, name := range o.cols {
+			i, ok := pos[name]
+			switch {
+			case !ok:
+				return 0, nil, nil, fmt.Errorf("-cols: no column %q in header %q", name, head)
+			case i == tcol:
+				return 0, nil, nil, fmt.Errorf("-cols: %q is the timestamp column", name)
+			}
+			names = append(names, name)
+			idx = append(idx, i)
+		}
+	} else {
+		for i, h := range head {
+			if i != tcol {
+				names = append(names, strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+				idx = append(idx, i)
+			}
+		}
+	}
+	for name := range o.scales {
+		if !slices.Contains(names, name) {
+			return 0, nil, nil, fmt.Errorf("-scale: no data column %q (columns: %s)", name, strings.Join(names, ", "))
+		}
+	}
+	if len(names) == 0 {
+		return 0, nil, nil, fmt.Errorf("no data column besides %q", o.timeCol)
+	}
+	return tcol, idx, names, nil
 }
 
 // looksNumeric reports whether s is made of a sign, digits and a point.

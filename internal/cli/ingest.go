@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/vdsproject/vds/internal/errs"
 	"github.com/vdsproject/vds/roles"
@@ -35,7 +36,10 @@ type timeUnitsJSON struct {
 }
 
 // RunIngest is `vds ingest -file F.csv -stream S`: the file's rows become
-// batches of the stream, created through the owner.
+// batches of the stream, created through the owner. With -follow it reads
+// rows as they come (standard input, or a file it follows across
+// rotations) and appends them through the owner's append_rows (see
+// runFollow).
 func RunIngest(ctx context.Context, args []string) error {
 	c := newCommon("ingest")
 	cf := addCSVFlags(c, "CSV file: a header row, a timestamp column and numeric columns",
@@ -43,9 +47,15 @@ func RunIngest(ctx context.Context, args []string) error {
 		"decimal places per column, e.g. temp=1,load=2 (default: the most places in the file)")
 	stream := c.fs.String("stream", "", "stream the batches belong to")
 	rows := c.fs.Int("rows", 0, "rows per batch (default: the CRS capacity)")
+	follow := c.fs.Bool("follow", false, "read rows as they come from -file (followed like tail -F: it keeps growing, may be rotated) or standard input (no -file, or -file -), append them to the stream (append_rows), seal a batch every -rows rows; rows at or before the stream's last one are skipped; SIGINT/SIGTERM seals what was read and exits 0")
+	every := c.fs.Duration("every", 0, "-follow: also seal the unsealed rows this long after the first of them (e.g. 1h; 0: by -rows, and at the end, only)")
+	statusEvery := c.fs.Duration("status", 2*time.Second, "-follow: print a status line on standard error this often (0: only the last one)")
 	asJSON := c.jsonFlag()
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *follow {
+		return runIngestFollow(ctx, c, cf, *stream, *rows, *every, *statusEvery, *asJSON)
 	}
 	if *cf.file == "" || *stream == "" {
 		fmt.Fprintln(os.Stderr, "vds ingest: -file and -stream are required")
@@ -113,6 +123,46 @@ func RunIngest(ctx context.Context, args []string) error {
 		return printJSON(out)
 	}
 	fmt.Printf("%d batches: %d new, %d already stored\n", len(bs), out.New, out.Existing)
+	return nil
+}
+
+// runIngestFollow is `vds ingest -follow`.
+func runIngestFollow(ctx context.Context, c *common, cf *csvFlags, stream string, rows int, every, status time.Duration, asJSON bool) error {
+	if stream == "" {
+		fmt.Fprintln(os.Stderr, "vds ingest -follow: -stream is required")
+		return errUsage
+	}
+	o, err := cf.options()
+	if err != nil {
+		return err
+	}
+	if rows <= 0 {
+		if rows, err = capacity(ctx, c); err != nil {
+			return err
+		}
+	} else if k, err := capacity(ctx, c); err == nil && rows > k {
+		return inputErrorf("-rows %d: a batch holds at most %d rows (the CRS capacity)", rows, k)
+	}
+	f, err := openFollow(*cf.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ot, err := c.dialOwner()
+	if err != nil {
+		return err
+	}
+	defer ot.Close()
+	res, err := runFollow(ctx, transport.OwnerClient{T: ot}, f, followConfig{stream: stream, csv: o, rows: rows, every: every, status: status, out: os.Stderr})
+	if err != nil {
+		if res != nil && res.Acknowledged > 0 {
+			return fmt.Errorf("%d rows acknowledged (durable at the owner, re-running skips them), then: %w", res.Acknowledged, err)
+		}
+		return err
+	}
+	if asJSON {
+		return printJSON(res)
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,23 @@ type streamCLI struct {
 	bin  string
 	dir  string
 	addr []string
+}
+
+// startedCLI builds vds, sets up a data directory with a CRS of n and
+// starts its three servers on Unix sockets (stopped at the end of the
+// test).
+func startedCLI(t *testing.T, n int) *streamCLI {
+	t.Helper()
+	dir := t.TempDir()
+	c := &streamCLI{t: t, bin: testproc.Build(t), dir: dir, addr: []string{
+		"-owner", "unix://" + filepath.Join(dir, "o.sock"),
+		"-storage", "unix://" + filepath.Join(dir, "s.sock"),
+		"-verifier", "unix://" + filepath.Join(dir, "v.sock"),
+	}}
+	c.ok("setup", "-n", strconv.Itoa(n), "-q")
+	c.ok("start")
+	t.Cleanup(func() { c.run("stop") })
+	return c
 }
 
 func (c *streamCLI) args(args ...string) []string {

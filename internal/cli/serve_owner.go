@@ -23,14 +23,18 @@ func RunOwner(ctx context.Context, args []string) error {
 	storeArg := s.fs.String("store", "", "the owner's store: the bbolt file DIR/"+ownerDB+" (default) or a postgres:// DSN, which owners with -lease share (its first use copies in the keys and states of DIR/"+ownerDB+")")
 	lease := s.fs.Duration("lease", 0, "lead only while holding the owner's lease in the -store database, for this long unless renewed; otherwise stand by, refusing calls with not_leader, and take over when it lapses (0: no lease, the only owner)")
 	renew := s.fs.Duration("lease-renew", 0, "renew the lease this often (default: a third of -lease)")
+	appendRows := s.fs.Int("append-rows", 0, "append_rows: seal a stream's appended rows into a batch once this many are unsealed (0: the CRS capacity n)")
+	appendAge := s.fs.Duration("append-age", 0, "append_rows: seal a stream's unsealed rows this long after the first of them (0: by count and on shutdown only)")
+	appendPending := s.fs.Int("append-pending", 0, "append_rows: unsealed rows a stream may hold before calls get 503 (0: four times -append-rows)")
 	if err := s.parse(args); err != nil {
 		return err
 	}
 	if *heartbeat <= 0 {
 		return fmt.Errorf("-heartbeat must be positive")
 	}
+	pol := roles.AppendPolicy{MaxRows: *appendRows, MaxAge: *appendAge, MaxPending: *appendPending}
 	if *lease != 0 {
-		return runOwnerHA(ctx, s, haConfig{store: *storeArg, lease: *lease, renew: *renew, heartbeat: *heartbeat, verifiers: *verifiers, insecure: *insecure})
+		return runOwnerHA(ctx, s, haConfig{store: *storeArg, lease: *lease, renew: *renew, heartbeat: *heartbeat, verifiers: *verifiers, insecure: *insecure, appendPol: pol})
 	}
 	log, listen := s.log, *s.listen
 	auth, how, err := s.ownerAuthorizer(listen, *insecure)
@@ -62,7 +66,7 @@ func RunOwner(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, append(opts, roles.WithHeartbeat(*heartbeat))...)
+	o, err := roles.NewDataOwner(ctx, crs, store, transport.StorageClient{T: st}, append(opts, roles.WithHeartbeat(*heartbeat), roles.WithAppendPolicy(pol))...)
 	if err != nil {
 		return err
 	}

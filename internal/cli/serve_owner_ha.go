@@ -23,6 +23,7 @@ type haConfig struct {
 	heartbeat    time.Duration
 	verifiers    string
 	insecure     bool
+	appendPol    roles.AppendPolicy
 }
 
 // openOwnerStore opens the owner's store: the bbolt file of the data
@@ -201,7 +202,7 @@ func runOwnerHA(ctx context.Context, s *server, cfg haConfig) error {
 		if err := importOwner(tctx, fs, s.path(ownerDB)); err != nil {
 			return nil, err
 		}
-		o, err := roles.NewDataOwner(tctx, crs, fs, transport.StorageClient{T: st}, roles.WithHeartbeat(cfg.heartbeat))
+		o, err := roles.NewDataOwner(tctx, crs, fs, transport.StorageClient{T: st}, roles.WithHeartbeat(cfg.heartbeat), roles.WithAppendPolicy(cfg.appendPol))
 		if err != nil {
 			return nil, err
 		}

@@ -5,9 +5,11 @@ package cli
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,8 @@ import (
 // signer serve` process. Set-up, the owner's server (through `vds start
 // -signer`), ingest, a verified query and a revocation all work, and no
 // file of the deployment's data directory holds the key (neither the raw
-// seed nor its hex); the owner refuses to start without the signer.
+// seed nor its hex); `vds key rotate` is refused (the key is the
+// signer's); the owner refuses to start without the signer.
 func TestSignerProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
@@ -69,6 +72,18 @@ func TestSignerProcess(t *testing.T) {
 	require.NotZero(t, code, "a revoked batch")
 	require.NotEmpty(t, errOut)
 
+	// The signer's key is outside the owner: `vds key rotate` is refused,
+	// with the reason, and nothing changes.
+	var before stateJSON
+	c.json(&before, "state")
+	out, err = testproc.Run(bin, append([]string{"key", "rotate", "-dir", dir}, c.addr...)...)
+	require.Error(t, err, out)
+	require.Contains(t, out, "external signer")
+	var after stateJSON
+	c.json(&after, "state")
+	require.Equal(t, before.Owner.KeyID, after.Owner.KeyID)
+	require.Equal(t, before.Owner.Epoch, after.Owner.Epoch)
+
 	// No file of the deployment holds the signing key.
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Type()&fs.ModeSocket != 0 {
@@ -84,9 +99,57 @@ func TestSignerProcess(t *testing.T) {
 		return nil
 	}))
 
+	// Nor does the owner's process memory, while the signer's does (the
+	// check can fail).
+	pidText, err := os.ReadFile(filepath.Join(dir, "run", "owner.pid"))
+	require.NoError(t, err)
+	ownerPID, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	require.NoError(t, err)
+	require.False(t, memoryHolds(t, ownerPID, seed), "the owner's process memory holds the signing key")
+	require.True(t, memoryHolds(t, signer.Cmd.Process.Pid, seed), "the signer's process memory holds the key (the scan works)")
+
 	// Without its signer the owner does not start.
 	c.ok("stop")
 	out, err = testproc.Run(bin, "owner", "serve", "-dir", dir, "-listen", "unix://"+filepath.Join(dir, "o2.sock"), "-storage", "unix://"+filepath.Join(dir, "s.sock"))
 	require.Error(t, err)
 	require.Contains(t, out, "no signing key")
+}
+
+// memoryHolds reports whether the readable memory of process pid holds
+// secret: every mapping of /proc/PID/maps read through /proc/PID/mem (a
+// child of this test, the same user).
+func memoryHolds(t *testing.T, pid int, secret []byte) bool {
+	t.Helper()
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	require.NoError(t, err)
+	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	require.NoError(t, err)
+	defer mem.Close()
+	const chunk = 1 << 20
+	read := 0
+	buf := make([]byte, chunk+len(secret))
+	for _, line := range strings.Split(string(maps), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[1][0] != 'r' {
+			continue
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		for off := start; off < end; off += chunk {
+			n, _ := mem.ReadAt(buf[:min(uint64(len(buf)), end-off)], int64(off))
+			read += n
+			if bytes.Contains(buf[:n], secret) {
+				return true
+			}
+		}
+	}
+	require.Greater(t, read, 1<<20, "process %d: its memory could not be read", pid)
+	return false
 }

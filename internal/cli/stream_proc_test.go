@@ -33,16 +33,8 @@ func TestStreamCommandEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	bin := testproc.Build(t)
-	dir := t.TempDir()
-	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{
-		"-owner", "unix://" + filepath.Join(dir, "o.sock"),
-		"-storage", "unix://" + filepath.Join(dir, "s.sock"),
-		"-verifier", "unix://" + filepath.Join(dir, "v.sock"),
-	}}
-	c.ok("setup", "-n", "256", "-q")
-	c.ok("start")
-	t.Cleanup(func() { c.run("stop") })
+	c := startedCLI(t, 256)
+	bin, dir := c.bin, c.dir
 
 	// Empty list says so.
 	require.Contains(t, c.ok("list"), "no batches")

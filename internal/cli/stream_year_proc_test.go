@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vdsproject/vds/internal/testproc"
 	"github.com/vdsproject/vds/roles"
 )
 
@@ -24,16 +23,8 @@ func TestStreamYearWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	bin := testproc.Build(t)
-	dir := t.TempDir()
-	c := &streamCLI{t: t, bin: bin, dir: dir, addr: []string{
-		"-owner", "unix://" + filepath.Join(dir, "o.sock"),
-		"-storage", "unix://" + filepath.Join(dir, "s.sock"),
-		"-verifier", "unix://" + filepath.Join(dir, "v.sock"),
-	}}
-	c.ok("setup", "-n", "32", "-q")
-	c.ok("start")
-	t.Cleanup(func() { c.run("stop") })
+	c := startedCLI(t, 32)
+	dir := c.dir
 
 	y0, y1 := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
 	file := filepath.Join(dir, "year.csv")

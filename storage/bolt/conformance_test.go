@@ -26,3 +26,7 @@ func TestServerStoreConformance(t *testing.T) {
 func TestOwnerStoreConformance(t *testing.T) {
 	storetest.TestOwnerStore(t, func(t *testing.T) roles.OwnerStore { return openTemp(t) })
 }
+
+func TestRowStoreConformance(t *testing.T) {
+	storetest.TestRowStore(t, func(t *testing.T) storetest.RowOwnerStore { return openTemp(t) })
+}

@@ -26,7 +26,10 @@
 // that returns nil has its whole change on disk, and a call that fails —
 // or a crash before the commit — leaves no part of it. UpdateBatch (state
 // and new batch) and Commit (state, records and pending operations) are
-// therefore atomic across crashes, as SPEC §6 requires of an update. Each
+// therefore atomic across crashes, as SPEC §6 requires of an update; so is
+// SealRows ([roles.RowStore]: an appender's batch committed with the
+// removal of its rows, bucket o.rows, created on the first append so that
+// older files open unchanged), as SPEC §11.6 requires. Each
 // invariant (chain order through [roles.NextStep], one live batch per stream
 // and sequence number, revoked ids refused) is checked inside the same
 // transaction that writes, so several goroutines may share a Store.

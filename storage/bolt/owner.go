@@ -46,6 +46,40 @@ func (s *Store) InitSecrets(ctx context.Context, sec *roles.OwnerSecrets) error 
 	})
 }
 
+// RotateKey implements roles.OwnerStore in one bbolt write transaction:
+// the new seed and the state are on disk together or not at all.
+func (s *Store) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	if len(seed) == 0 || st == nil {
+		return inputError("key rotation", "empty seed or no state")
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bOwner)
+		v := b.Get(keySecrets)
+		if v == nil {
+			return fmt.Errorf("bolt: owner keys: %w", roles.ErrNotFound)
+		}
+		sec, err := decode[roles.OwnerSecrets]("owner keys", v)
+		if err != nil {
+			return err
+		}
+		latest, err := latestState(tx)
+		if err != nil {
+			return err
+		}
+		if _, err := appendState(tx, latest, st); err != nil {
+			return err
+		}
+		clear(sec.SigningSeed)
+		sec.SigningSeed = seed
+		nv, err := encode("owner keys", sec)
+		clear(sec.Accumulator)
+		if err != nil {
+			return err
+		}
+		return b.Put(keySecrets, nv)
+	})
+}
+
 // ReserveSeq implements roles.OwnerStore in one write transaction.
 func (s *Store) ReserveSeq(ctx context.Context, stream string) (uint64, error) {
 	var n uint64
@@ -116,7 +150,12 @@ func (s *Store) Records(ctx context.Context) ([]roles.BatchRecord, error) {
 // state goes into the file's one chain with all its effects (accumulator
 // history, revocation mark), as ServerStore.AppendState would apply it.
 func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error { return commitOwner(tx, otx) })
+}
+
+// commitOwner applies otx inside the write transaction tx.
+func commitOwner(tx *bbolt.Tx, otx *roles.OwnerTx) error {
+	{
 		if otx.State != nil {
 			latest, err := latestState(tx)
 			if err != nil {
@@ -167,7 +206,7 @@ func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // Pending implements roles.OwnerStore: the operations in the order they were

@@ -15,3 +15,7 @@ func TestMemoryServerStore(t *testing.T) {
 func TestMemoryOwnerStore(t *testing.T) {
 	storetest.TestOwnerStore(t, func(*testing.T) roles.OwnerStore { return memory.NewOwnerStore() })
 }
+
+func TestMemoryRowStore(t *testing.T) {
+	storetest.TestRowStore(t, func(*testing.T) storetest.RowOwnerStore { return memory.NewOwnerStore() })
+}

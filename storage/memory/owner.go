@@ -18,6 +18,7 @@ type OwnerStore struct {
 	seqs    map[string]uint64
 	records map[roles.BatchID]roles.BatchRecord
 	pending []roles.PendingOp
+	rows    map[string][]roles.Row // pending rows per stream (RowStore)
 }
 
 // NewOwnerStore returns an empty in-memory owner store.
@@ -138,25 +139,15 @@ func (m *OwnerStore) Commit(ctx context.Context, tx *roles.OwnerTx) error {
 	if err := m.check(ctx); err != nil {
 		return err
 	}
-	var step roles.ChainStep
+	return m.commitLocked(tx)
+}
+
+// commitLocked applies tx with m.mu held.
+func (m *OwnerStore) commitLocked(tx *roles.OwnerTx) error {
 	if tx.State != nil {
-		var latest, held *roles.SignedState
-		if len(m.states) > 0 {
-			latest = &m.states[len(m.states)-1]
-		}
-		if e := tx.State.State.Epoch; e < uint64(len(m.states)) {
-			held = &m.states[e]
-		}
-		var err error
-		if step, err = roles.NextStep(latest, held, tx.State); err != nil {
+		if err := m.commitState(tx.State); err != nil {
 			return err
 		}
-	}
-	switch step {
-	case roles.StepAppend:
-		m.states = append(m.states, *tx.State)
-	case roles.StepReplace:
-		m.states[tx.State.State.Epoch] = *tx.State
 	}
 	for _, r := range tx.Records {
 		m.records[r.ID] = r
@@ -168,6 +159,49 @@ func (m *OwnerStore) Commit(ctx context.Context, tx *roles.OwnerTx) error {
 		p.Request = slices.Clone(p.Request)
 		m.pending = append(m.pending, p)
 	}
+	return nil
+}
+
+// commitState applies st to the chain as Commit does; m.mu is held.
+func (m *OwnerStore) commitState(st *roles.SignedState) error {
+	var latest, held *roles.SignedState
+	if len(m.states) > 0 {
+		latest = &m.states[len(m.states)-1]
+	}
+	if e := st.State.Epoch; e < uint64(len(m.states)) {
+		held = &m.states[e]
+	}
+	step, err := roles.NextStep(latest, held, st)
+	if err != nil {
+		return err
+	}
+	switch step {
+	case roles.StepAppend:
+		m.states = append(m.states, *st)
+	case roles.StepReplace:
+		m.states[st.State.Epoch] = *st
+	}
+	return nil
+}
+
+// RotateKey implements roles.OwnerStore: the seed and the state change
+// together, under the store's lock.
+func (m *OwnerStore) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	if len(seed) == 0 || st == nil {
+		return &roles.InputError{Field: "key rotation", Reason: "empty seed or no state"}
+	}
+	if m.secrets == nil {
+		return fmt.Errorf("vds: owner keys: %w", roles.ErrNotFound)
+	}
+	if err := m.commitState(st); err != nil {
+		return err
+	}
+	m.secrets = &roles.OwnerSecrets{SigningSeed: slices.Clone(seed), Accumulator: m.secrets.Accumulator}
 	return nil
 }
 

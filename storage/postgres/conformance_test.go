@@ -30,3 +30,8 @@ func TestOwnerStoreConformance(t *testing.T) {
 	pgtest.AdminDSN(t)
 	storetest.TestOwnerStore(t, func(t *testing.T) roles.OwnerStore { return openTemp(t) })
 }
+
+func TestRowStoreConformance(t *testing.T) {
+	pgtest.AdminDSN(t)
+	storetest.TestRowStore(t, func(t *testing.T) storetest.RowOwnerStore { return openTemp(t) })
+}

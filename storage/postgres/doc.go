@@ -18,7 +18,10 @@
 // A *[Store] implements both roles, as a storage/bolt file does: the
 // state chain is one (LatestState and States serve both interfaces; a
 // state the owner commits is applied with all its effects), and the
-// owner's keys, records and pending operations have tables of their own.
+// owner's keys, records and pending operations have tables of their own,
+// and so have the rows appenders acknowledged and have not sealed
+// ([roles.RowStore], migration 0004: a seal commits the batch and deletes
+// its rows in one transaction, fenced as every owner write).
 // The owner store holds the owner's key material (the Ed25519 seed and
 // the accumulator secret s): give the owner a database of its own, which
 // the storage servers — untrusted — cannot read, never the replicas'
@@ -60,7 +63,8 @@
 //
 // Every call that changes the store is one transaction at isolation level
 // SERIALIZABLE (PutBatch, AppendState, UpdateBatch, and the owner's
-// InitSecrets, ReserveSeq and Commit), or one statement (PutWitness,
+// InitSecrets, ReserveSeq, Commit and RotateKey — the new signing seed and
+// the handover state together, no schema change), or one statement (PutWitness,
 // PutProofTable, ClaimProofTable): a call that returns nil
 // has committed its whole change, and one that fails has committed
 // nothing. The checks (chain order through [roles.NextStep], one live

@@ -263,6 +263,12 @@ func (f *FencedStore) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 	return f.s.commit(ctx, otx, f.token)
 }
 
+// RotateKey implements roles.OwnerStore, fenced: ErrFenced once the term
+// ended, with nothing changed.
+func (f *FencedStore) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	return f.s.rotateKey(ctx, seed, st, f.token)
+}
+
 // Pending implements roles.OwnerStore.
 func (f *FencedStore) Pending(ctx context.Context) ([]roles.PendingOp, error) {
 	return f.s.Pending(ctx)

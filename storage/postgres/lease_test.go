@@ -13,6 +13,7 @@ import (
 	"github.com/vdsproject/vds/roles"
 	"github.com/vdsproject/vds/storage/memory"
 	"github.com/vdsproject/vds/storage/postgres"
+	"github.com/vdsproject/vds/storage/storetest"
 )
 
 const testTTL = 400 * time.Millisecond
@@ -151,6 +152,13 @@ func TestLeaseNoFork(t *testing.T) {
 	require.ErrorIs(t, err, roles.ErrNotLeader)
 	_, err = a.Owner.CreateBatch(ctx, batch("s", 7))
 	require.ErrorIs(t, err, roles.ErrNotLeader)
+	secBefore, err := sb.Secrets(ctx)
+	require.NoError(t, err)
+	_, err = a.Owner.RotateKey(ctx)
+	require.ErrorIs(t, err, roles.ErrNotLeader)
+	secAfter, err := sb.Secrets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, secBefore.SigningSeed, secAfter.SigningSeed, "a fenced owner rotated the key")
 
 	// One state per epoch, a chain that B extends.
 	latest, err := sa.LatestState(ctx)
@@ -172,6 +180,20 @@ func TestLeaseNoFork(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), st3.State.Epoch)
 	require.False(t, errors.Is(err, roles.ErrNotLeader))
+
+	// The leader rotates; an owner opened on the store afterwards (the
+	// next term) signs with the new key.
+	rot, err := b.RotateKey(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sb.ReleaseLease(ctx, lb))
+	lc, err := sa.AcquireLease(ctx, "", testTTL)
+	require.NoError(t, err)
+	c, err := roles.NewDataOwner(ctx, crs, sa.Fenced(lc), a.Server)
+	require.NoError(t, err)
+	st4, err := c.Refresh(ctx)
+	require.NoError(t, err)
+	require.Equal(t, rot.KeyID, st4.KeyID)
+	require.Len(t, st4.Keys, 1)
 }
 
 func openDSN(t *testing.T, dsn, holder string) *postgres.Store {
@@ -187,4 +209,54 @@ func batch(stream string, seed uint64) *roles.Batch {
 	b := &roles.Batch{Stream: stream, Timestamps: []uint64{1000 + seed*100, 1001 + seed*100}}
 	b.Columns = []roles.Column{{Name: "v", Values: []int64{int64(seed), int64(seed) + 1}}}
 	return b
+}
+
+// TestLeaseFencedRotation: an owner whose term ended rotates nothing — its
+// RotateKey is refused with ErrFenced and leaves the seed and the chain as
+// they were — while the owner of the current term rotates.
+func TestLeaseFencedRotation(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	a := openDSN(t, dsn, "owner-a")
+	b := openDSN(t, dsn, "owner-b")
+	la, err := a.AcquireLease(ctx, "", testTTL)
+	require.NoError(t, err)
+	fa := a.Fenced(la)
+	old := &roles.OwnerSecrets{SigningSeed: bytes32(1), Accumulator: []byte{1}}
+	require.NoError(t, fa.InitSecrets(ctx, old))
+	g := storetest.NewState(t, nil, roles.BatchID{})
+	require.NoError(t, fa.Commit(ctx, &roles.OwnerTx{State: g}))
+
+	require.NoError(t, a.ReleaseLease(ctx, la))
+	lb, err := b.AcquireLease(ctx, "", testTTL)
+	require.NoError(t, err)
+	fb := b.Fenced(lb)
+
+	err = fa.RotateKey(ctx, bytes32(2), storetest.Resign(t, g, g.IssuedAt+1))
+	require.ErrorIs(t, err, postgres.ErrFenced)
+	require.ErrorIs(t, err, roles.ErrNotLeader)
+	sec, err := b.Secrets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, old.SigningSeed, sec.SigningSeed, "a fenced rotation kept the old seed")
+	latest, err := b.LatestState(ctx)
+	require.NoError(t, err)
+	require.Equal(t, *g, *latest, "a fenced rotation committed no state")
+
+	rot := storetest.Resign(t, g, g.IssuedAt+2)
+	require.NoError(t, fb.RotateKey(ctx, bytes32(3), rot))
+	sec, err = a.Secrets(ctx)
+	require.NoError(t, err)
+	require.Equal(t, bytes32(3), sec.SigningSeed)
+	require.Equal(t, old.Accumulator, sec.Accumulator)
+	latest, err = a.LatestState(ctx)
+	require.NoError(t, err)
+	require.Equal(t, *rot, *latest)
+}
+
+func bytes32(b byte) []byte {
+	out := make([]byte, 32)
+	for i := range out {
+		out[i] = b
+	}
+	return out
 }

@@ -68,6 +68,49 @@ func (s *Store) initSecrets(ctx context.Context, sec *roles.OwnerSecrets, token 
 	})
 }
 
+// RotateKey implements roles.OwnerStore in one SERIALIZABLE transaction:
+// the new seed and the state are committed together or not at all.
+func (s *Store) RotateKey(ctx context.Context, seed []byte, st *roles.SignedState) error {
+	return s.rotateKey(ctx, seed, st, 0)
+}
+
+// rotateKey is RotateKey fenced by token (0: unfenced): an owner whose
+// term ended rotates nothing.
+func (s *Store) rotateKey(ctx context.Context, seed []byte, st *roles.SignedState, token int64) error {
+	if len(seed) == 0 || st == nil {
+		return inputError("key rotation", "empty seed or no state")
+	}
+	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
+		var v []byte
+		err := tx.QueryRow(ctx, `SELECT secrets FROM vds_owner_secrets FOR UPDATE`).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: owner keys: %w", roles.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		sec, err := decode[roles.OwnerSecrets]("owner keys", v)
+		if err != nil {
+			return err
+		}
+		if err := appendState(ctx, tx, st); err != nil {
+			return err
+		}
+		clear(sec.SigningSeed)
+		sec.SigningSeed = seed
+		nv, err := encode("owner keys", sec)
+		clear(sec.Accumulator)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE vds_owner_secrets SET secrets = $1`, nv)
+		return err
+	})
+}
+
 // ReserveSeq implements roles.OwnerStore in one transaction.
 func (s *Store) ReserveSeq(ctx context.Context, stream string) (uint64, error) {
 	return s.reserveSeq(ctx, stream, 0)
@@ -176,11 +219,26 @@ func (s *Store) Commit(ctx context.Context, otx *roles.OwnerTx) error {
 // commit is Commit fenced by token (0: unfenced): the fence is checked,
 // and the lease row locked, before anything is written.
 func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) error {
+	apply, err := ownerTxApply(otx)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, token); err != nil {
+			return err
+		}
+		return apply(ctx, tx)
+	})
+}
+
+// ownerTxApply encodes otx and returns the function that applies it inside
+// a transaction.
+func ownerTxApply(otx *roles.OwnerTx) (func(context.Context, pgx.Tx) error, error) {
 	recs := make([][]byte, len(otx.Records))
 	for i := range otx.Records {
 		v, err := encode("batch record", &otx.Records[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		recs[i] = v
 	}
@@ -188,14 +246,11 @@ func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) err
 	for i := range otx.PutPending {
 		v, err := encode("pending operation", &otx.PutPending[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pend[i] = v
 	}
-	return s.update(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, token); err != nil {
-			return err
-		}
+	return func(ctx context.Context, tx pgx.Tx) error {
 		if otx.State != nil {
 			if err := appendState(ctx, tx, otx.State); err != nil {
 				return err
@@ -226,5 +281,5 @@ func (s *Store) commit(ctx context.Context, otx *roles.OwnerTx, token int64) err
 			b.Queue(`INSERT INTO vds_owner_pending (n, id, op) VALUES ($1, $2, $3)`, n+1+int64(i), otx.PutPending[i].ID[:], pend[i])
 		}
 		return tx.SendBatch(ctx, b).Close()
-	})
+	}, nil
 }

@@ -27,6 +27,7 @@ func TestOwnerStore(t *testing.T, open func(t *testing.T) roles.OwnerStore) {
 		{"CommitStates", ownerCommitStates},
 		{"CommitStateErrors", ownerCommitStateErrors},
 		{"CommitAtomic", ownerCommitAtomic},
+		{"RotateKey", ownerRotateKey},
 		{"Records", ownerRecords},
 		{"Pending", ownerPending},
 		{"StatesRanges", ownerStatesRanges},
@@ -269,6 +270,73 @@ func ownerCommitAtomic(t *testing.T, s roles.OwnerStore) {
 	require.Equal(t, []roles.PendingOp{p}, pend)
 }
 
+// ownerRotateKey: RotateKey replaces the seed and commits the handover
+// state together, or changes neither.
+func ownerRotateKey(t *testing.T, s roles.OwnerStore) {
+	seed := randomBytes(t, 32)
+	sts := commitChain(t, s, 2)
+	handover := Resign(t, sts[1], sts[1].IssuedAt+1)
+	handover.KeyID = "8899aabbccddeeff"
+	require.ErrorIs(t, s.RotateKey(bg, seed, handover), roles.ErrNotFound, "no key material to rotate")
+	before := snapOwner(t, s)
+	require.Equal(t, before.states[1], *sts[1], "nothing committed without a key")
+
+	sec := &roles.OwnerSecrets{SigningSeed: randomBytes(t, 32), Accumulator: randomBytes(t, 32)}
+	require.NoError(t, s.InitSecrets(bg, sec))
+	want := &roles.OwnerSecrets{SigningSeed: slices.Clone(sec.SigningSeed), Accumulator: slices.Clone(sec.Accumulator)}
+	unchanged := func(name string) {
+		t.Helper()
+		got, err := s.Secrets(bg)
+		require.NoError(t, err)
+		require.Equal(t, want, got, name)
+		require.Equal(t, before, snapOwner(t, s), name)
+	}
+	gap := NewState(t, NewState(t, sts[1], RandomID(t)), RandomID(t))
+	other := NewState(t, sts[0], RandomID(t))
+	for name, st := range map[string]*roles.SignedState{"gap": gap, "conflict": other} {
+		err := s.RotateKey(bg, seed, st)
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), fmt.Sprintf("%x", seed), "the error reveals the seed")
+		unchanged(name)
+	}
+	require.ErrorIs(t, s.RotateKey(bg, nil, handover), roles.ErrInvalidInput)
+	require.ErrorIs(t, s.RotateKey(bg, seed, nil), roles.ErrInvalidInput)
+	unchanged("invalid input")
+
+	wantSeed := slices.Clone(seed)
+	require.NoError(t, s.RotateKey(bg, seed, handover))
+	seed[0] ^= 1 // the store keeps its own copy
+	got, err := s.Secrets(bg)
+	require.NoError(t, err)
+	require.Equal(t, &roles.OwnerSecrets{SigningSeed: wantSeed, Accumulator: want.Accumulator}, got, "the seed replaced, the accumulator secret kept")
+	latest, err := s.LatestState(bg)
+	require.NoError(t, err)
+	require.Equal(t, *handover, *latest, "the handover state replaced the one of its epoch")
+
+	// A second rotation, into a new epoch, and the chain goes on.
+	seed2 := randomBytes(t, 32)
+	s2 := NewState(t, handover, RandomID(t))
+	require.NoError(t, s.RotateKey(bg, seed2, s2))
+	got, err = s.Secrets(bg)
+	require.NoError(t, err)
+	require.Equal(t, seed2, got.SigningSeed)
+	commitChainFrom(t, s, s2, 1)
+	sts2, err := s.States(bg, 0, 3)
+	require.NoError(t, err)
+	require.Equal(t, *handover, sts2[1])
+	require.Equal(t, *s2, sts2[2])
+}
+
+// commitChainFrom commits n states after prev.
+func commitChainFrom(t *testing.T, s roles.OwnerStore, prev *roles.SignedState, n int) {
+	t.Helper()
+	for range n {
+		st := NewState(t, prev, RandomID(t))
+		require.NoError(t, s.Commit(bg, &roles.OwnerTx{State: st}))
+		prev = st
+	}
+}
+
 func ownerRecords(t *testing.T, s roles.OwnerStore) {
 	r1, r2 := newRecord(t, "a", 0), newRecord(t, "b", 7)
 	r2.Version = 3
@@ -380,6 +448,7 @@ func ownerCalls(ctx context.Context, t *testing.T, s roles.OwnerStore) map[strin
 		"Record":      func() error { _, err := s.Record(ctx, tx.Records[0].ID); return err },
 		"Commit":      func() error { return s.Commit(ctx, tx) },
 		"Pending":     func() error { _, err := s.Pending(ctx); return err },
+		"RotateKey":   func() error { return s.RotateKey(ctx, sec.SigningSeed, tx.State) },
 	}
 }
 
