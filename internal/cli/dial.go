@@ -65,22 +65,32 @@ func (c *common) dialOwners(opts ...transport.Option) (transport.Transport, erro
 	case 1:
 		return c.dial(addrs[0], opts...)
 	}
+	urls, withTLS, err := c.urls(addrs)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, withTLS...)
+	opts = append(opts, transport.WithDialTimeout(ownerDialTimeout), transport.WithRetries(ownerRetries, ownerRetryDelay),
+		transport.WithMaxBackoff(ownerMaxBackoff), transport.WithDownFor(ownerMaxBackoff))
+	return transport.DialFailover(urls, opts...)
+}
+
+// urls returns the URLs of a list of servers (-owner a,b, -storage a,b)
+// and the client TLS option they need (the same for every https:// one).
+func (c *common) urls(addrs []string) ([]string, []transport.Option, error) {
 	urls := make([]string, len(addrs))
 	var withTLS []transport.Option
 	for i, a := range addrs {
 		urls[i] = c.url(a)
 		o, err := c.tlsOpts(urls[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if withTLS == nil {
 			withTLS = o
 		}
 	}
-	opts = append(opts, withTLS...)
-	opts = append(opts, transport.WithDialTimeout(ownerDialTimeout), transport.WithRetries(ownerRetries, ownerRetryDelay),
-		transport.WithMaxBackoff(ownerMaxBackoff), transport.WithDownFor(ownerMaxBackoff))
-	return transport.DialFailover(urls, opts...)
+	return urls, withTLS, nil
 }
 
 // dial connects to a server as a client.
@@ -122,17 +132,9 @@ func (c *common) dialStorage(log *slog.Logger, opts ...transport.Option) (transp
 	case 1:
 		return c.dial(addrs[0], opts...)
 	}
-	urls := make([]string, len(addrs))
-	var withTLS []transport.Option // the same for every https:// replica
-	for i, a := range addrs {
-		urls[i] = c.url(a)
-		o, err := c.tlsOpts(urls[i])
-		if err != nil {
-			return nil, err
-		}
-		if withTLS == nil {
-			withTLS = o
-		}
+	urls, withTLS, err := c.urls(addrs)
+	if err != nil {
+		return nil, err
 	}
 	opts = append(opts, withTLS...)
 	if hook := c.onFailover; log != nil || hook != nil {
