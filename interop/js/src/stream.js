@@ -3,12 +3,12 @@
 import { H, HFr, HFrK, u64, hex, concat } from './hash.js'
 import { mergedWitnessPairs } from './accumulator.js'
 import { equalBytes } from './cbor.js'
-import { mul, mod, encodeScalar } from './points.js'
+import { G1, mul, msm, mod, encodeScalar } from './points.js'
 import { checkMerged } from './crs.js'
 import { rangeRoot } from './merkle.js'
 import { checkSignedHeader, validName } from './header.js'
 import { checkSignedState, stateDigest } from './state.js'
-import { boundaryOpening, columnIndexes, combined, columnCoefficients } from './queries.js'
+import { boundaryOpening, columnIndexes, columnCoefficients } from './queries.js'
 import { signed, display } from './values.js'
 import { fail, BAD_PROOF, INCOMPLETE, INVALID_INPUT, REVOKED, STALE_STATE, TOO_LARGE } from './errors.js'
 
@@ -178,12 +178,21 @@ export function verifyStream (cfg, holder, req) {
     const pairs = []
     let X = 0n
     let j = 0
+    // the parts' commitments, grouped by their Ŵ (one for all interior batches of the
+    // same length): one MSM per group instead of two multiplications per part
+    const groups = new Map()
     parts.forEach((p, i) => {
       if (!p.empty) {
         const rho = columnCoefficients(p.ctx, p.x)
-        const { C, x } = combined(p.h, p.idx, rho, p.x)
-        pairs.push([mul(C, gam[i]), vk.rangeW(Number(p.a), Number(p.b))])
-        X = mod(X + gam[i] * x)
+        const W = vk.rangeW(Number(p.a), Number(p.b))
+        let g = groups.get(W)
+        if (g === undefined) groups.set(W, (g = { pts: [], ks: [] }))
+        p.idx.forEach((ci, c) => {
+          const k = mod(gam[i] * rho[c])
+          g.pts.push(p.h.c[ci])
+          g.ks.push(k)
+          X = mod(X + k * p.x[c])
+        })
       }
       if (!p.interior) {
         const gp = gam[parts.length + j++]
@@ -191,6 +200,7 @@ export function verifyStream (cfg, holder, req) {
         X = mod(X + gp * p.edge.xh)
       }
     })
+    for (const [W, g] of groups) pairs.push([msm(g.pts, g.ks, G1.ZERO), W])
     pairs.push([a.pi.negate(), vk.gh[0]], [mul(vk.g[1], X).negate(), vk.gh[vk.n]])
     equations.push(pairs)
     all.push(...parts)
