@@ -126,6 +126,8 @@ function chartSection (v, streams, cols) {
   return section('Verified totals', form, out, timing)
 }
 
+const AHEAD = 4 // stream answers a chart has on their way at once
+
 /** chart asks and verifies one stream answer per period and draws them. */
 async function chart (v, { stream, col, period, from, count }, out = $('chart'), timing = $('chart-timing')) {
   out.replaceChildren(h('p', {}, 'verifying…'))
@@ -137,8 +139,14 @@ async function chart (v, { stream, col, period, from, count }, out = $('chart'),
   await v.syncState()
   const bars = []
   let verifyMs = 0
-  for (const b of buckets(period, start, count)) {
-    const r = await v.stream({ stream, cols: [col], tfrom: toUnit(b.from), tto: toUnit(b.to + 1) - 1 }, { sync: false })
+  // the answers are asked AHEAD at a time: the next ones travel while one is verified
+  const bs = buckets(period, start, count)
+  const qs = bs.map(b => ({ stream, cols: [col], tfrom: toUnit(b.from), tto: toUnit(b.to + 1) - 1 }))
+  const pending = qs.slice(0, AHEAD).map(q => v.request(q))
+  for (const [i, b] of bs.entries()) {
+    if (i + AHEAD < qs.length) pending.push(v.request(qs[i + AHEAD]))
+    const r = await v.stream(qs[i], { sync: false, pending: pending[i] })
+    pending[i] = undefined
     verifyMs += r.verifyMs || 0
     bars.push({ label: b.label, status: r.status, value: r.status === 'verified' ? r.values[0] : undefined, reason: r.reason, code: r.code })
   }

@@ -8,7 +8,8 @@ import { SignedState, SignedHeader, Answer, StreamAnswer, Query, StreamQuery } f
 import { verifyAnswer, KIND } from '../../../interop/js/src/queries.js'
 import { verifyStream } from '../../../interop/js/src/stream.js'
 import { hex } from '../../../interop/js/src/hash.js'
-import { checkSignedHeader } from '../../../interop/js/src/header.js'
+import { checkSignedHeader, headerSignature } from '../../../interop/js/src/header.js'
+import { preverifyEd25519 } from '../../../interop/js/src/state.js'
 import { VerifyError } from '../../../interop/js/src/errors.js'
 
 export { KIND, hex }
@@ -50,6 +51,11 @@ export function reason (code) { return REASONS[code] || 'rejected' }
 
 class RemoteError extends Error {
   constructor (code, message) { super(`${code}: ${message}`); this.code = code }
+}
+
+/** streamRequest is the storage request for a stream window {stream, cols, tfrom, tto}. */
+function streamRequest (q) {
+  return new Map([['stream', q.stream], ['kind', KIND.window], ['cols', q.cols], ['tfrom', BigInt(q.tfrom)], ['tto', BigInt(q.tto)]])
 }
 
 /** Verifier talks to the storage server and verifies what it answers. */
@@ -197,15 +203,32 @@ export class Verifier {
   }
 
   /**
-   * stream asks and verifies a stream window {stream, cols, tfrom, tto}: the totals over
-   * every live batch of the stream in the window (one answer, or its segments).
+   * request starts asking the storage server for the answer to a stream window (see
+   * stream, which verifies it when given it as pending): a page that needs several
+   * answers has the next ones on their way while it verifies one. Nothing is trusted
+   * here; a failure is stream's to report.
    */
-  async stream (q, { sync = true } = {}) {
+  request (q) {
+    const p = (async () => this.call('generate_stream_proof', streamRequest(q), this.streamLimits()))()
+    p.catch(() => {}) // reported when stream awaits it
+    return p
+  }
+
+  streamLimits () {
+    return { maxArray: (this.cfg?.limits.max_stream_batches ?? 0) + 2, maxMap: 32 }
+  }
+
+  /**
+   * stream asks and verifies a stream window {stream, cols, tfrom, tto}: the totals over
+   * every live batch of the stream in the window (one answer, or its segments). pending
+   * is the storage server's answer to the same window, from request.
+   */
+  async stream (q, { sync = true, pending } = {}) {
     return this.guard(async () => {
       if (sync) await this.syncState()
-      const sq = new Map([['stream', q.stream], ['kind', KIND.window], ['cols', q.cols], ['tfrom', BigInt(q.tfrom)], ['tto', BigInt(q.tto)]])
+      const sq = streamRequest(q)
       const query = StreamQuery(decode(encode(sq)))
-      const opts = { maxArray: this.cfg.limits.max_stream_batches + 2, maxMap: 32 }
+      const opts = this.streamLimits()
       let ans
       const rest = []
       // verifyMs: the page's own work on the answers (checking every point as it is
@@ -216,15 +239,17 @@ export class Verifier {
         try { return StreamAnswer(item) } finally { verifyMs += performance.now() - t }
       }
       try {
-        ans = parse((await this.call('generate_stream_proof', sq, opts)).item)
+        ans = parse((await (pending ?? this.call('generate_stream_proof', sq, opts))).item)
       } catch (e) {
         if (e.code !== 'too_large') throw e
         const seg = async (i) => parse((await this.call('generate_stream_segment', new Map([['q', sq]].concat(i > 0 ? [['seg', BigInt(i)]] : [])), opts)).item)
         ans = await seg(0)
         for (let i = 1; i < Number(ans.segs ?? 0); i++) rest.push(await seg(i))
       }
-      this.holder.now = BigInt(Date.now())
       const t = performance.now()
+      // the headers' signatures first, natively and in parallel where the browser can
+      await preverifyEd25519([ans, ...rest].flatMap(a => a.parts.filter(p => p.hdr !== undefined).map(p => headerSignature(this.cfg, p.hdr)).filter(Boolean)))
+      this.holder.now = BigInt(Date.now())
       const r = verifyStream(this.cfg, this.holder, { q: query, ans, rest })
       verifyMs += performance.now() - t
       return { status: 'verified', values: r.totals, epoch: r.epoch, rows: r.rows, batches: (r.batches || []).length, verifyMs }

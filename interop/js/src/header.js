@@ -24,6 +24,15 @@ function bitlen (x) { return x === 0n ? 0 : x.toString(2).length }
 /** headerDigest is D = H("vds/v1/header", CBOR(header)) over the received header bytes. */
 export function headerDigest (sh) { return H('vds/v1/header', sh.h.raw) }
 
+/**
+ * headerSignature returns the signature check of a signed header, {pk, msg, sig}, for
+ * preverifyEd25519, or null when its key id is unknown (checkSignedHeader says so).
+ */
+export function headerSignature (cfg, sh) {
+  const pk = keyFor(cfg, sh.h.kid)
+  return pk ? { pk, msg: headerDigest(sh), sig: sh.sig } : null
+}
+
 /** checkSignedHeader verifies a signed header (§12.2, in order) and returns D. */
 export function checkSignedHeader (cfg, sh) {
   const h = sh.h

@@ -4,6 +4,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js'
 import { pippenger } from '@noble/curves/abstract/curve.js'
+import { inG1, inG2 } from './subgroup.js'
 import { fail, INVALID_ENCODING, NON_CANONICAL, IDENTITY, INVALID_POINT } from './errors.js'
 
 export const G1 = bls.G1.Point
@@ -49,6 +50,23 @@ const HALF = (P - 1n) / 2n
 function largestFp (y) { return y > HALF }
 function largestFp2 (y) { return y.c1 === 0n ? largestFp(y.c0) : largestFp(y.c1) }
 
+// compressG1 / compressG2 encode affine coordinates (§2.3: x big-endian, x_1 ‖ x_0 for
+// G2, flags 100 or 101 by the sign of y). noble's toBytes would do the same after
+// assertValidity, whose subgroup check is the most expensive part of a decode: the
+// decoders have done it already and must not pay for it twice.
+function compressG1 (x, y) {
+  const b = bigToBytes(x, 48)
+  b[0] |= largestFp(y) ? 0xa0 : 0x80
+  return b
+}
+function compressG2 (x, y) {
+  const b = new Uint8Array(96)
+  b.set(bigToBytes(x.c1, 48), 0)
+  b.set(bigToBytes(x.c0, 48), 48)
+  b[0] |= largestFp2(y) ? 0xa0 : 0x80
+  return b
+}
+
 // Decoding is a pure function of the bytes and the options: successful decodes are
 // remembered (bounded), so points repeated across messages are checked once.
 const cache = new Map()
@@ -58,7 +76,7 @@ function memo (group, b, opts, fn) {
   const hit = cache.get(key)
   if (hit) return hit
   const pt = fn(b, opts)
-  if (cache.size > 4096) cache.clear()
+  if (cache.size > 16384) cache.clear()
   cache.set(key, pt)
   return pt
 }
@@ -101,9 +119,9 @@ function decodeG1Uncached (b, { what = 'G1 point', mode = 'wire', allowIdentity 
   if (y === undefined || Fp.sqr(y) !== y2) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp(y) !== largest) y = Fp.neg(y)
   // on the curve by construction (y² = x³ + 4 was checked above)
+  if (subgroup && !inG1(x, y)) fail(INVALID_POINT, `${what}: not in the subgroup`)
   const pt = G1.fromAffine({ x, y })
-  if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
-  if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
+  if (mode !== 'crs' && !equalBytes(compressG1(x, y), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
 }
 
@@ -123,9 +141,9 @@ function decodeG2Uncached (b, { what = 'G2 point', mode = 'wire', allowIdentity 
   if (y === undefined || !Fp2.eql(Fp2.sqr(y), y2)) fail(INVALID_POINT, `${what}: not on the curve`)
   if (largestFp2(y) !== largest) y = Fp2.neg(y)
   // on the curve by construction (y² = x³ + 4(1 + u) was checked above)
+  if (subgroup && !inG2(x, y)) fail(INVALID_POINT, `${what}: not in the subgroup`)
   const pt = G2.fromAffine({ x, y })
-  if (subgroup && !pt.isTorsionFree()) fail(INVALID_POINT, `${what}: not in the subgroup`)
-  if (mode !== 'crs' && !equalBytes(pt.toBytes(true), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
+  if (mode !== 'crs' && !equalBytes(compressG2(x, y), b)) fail(NON_CANONICAL, `${what}: re-encoding differs`)
   return pt
 }
 

@@ -24,6 +24,64 @@ export function verifyEd25519 (pk, msg, sig) {
   return ok
 }
 
+// Ed25519's field prime p and group order L (RFC 8032 §5.1)
+const ED_P = (1n << 255n) - 19n
+const ED_L = (1n << 252n) + 27742317777372353535851937790883648493n
+const le = (b) => { let x = 0n; for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]); return x }
+
+/**
+ * strictEncoding tells whether a point encoding passes the decoding rules of the
+ * strict verify above: y < p, and no sign bit on a point with x = 0 (y = ±1).
+ */
+function strictEncoding (b) {
+  const sign = (b[31] & 0x80) !== 0
+  const c = b.slice()
+  c[31] &= 0x7f
+  const y = le(c)
+  return y < ED_P && !(sign && (y === 1n || y === ED_P - 1n))
+}
+
+const smallOrder = new Map() // public key (hex) → small order
+const nativeKeys = new Map() // public key (hex) → Promise of a WebCrypto key, or null
+const subtle = globalThis.crypto?.subtle
+
+/**
+ * preverifyEd25519 checks signatures [{pk, msg, sig}] ahead of verifyEd25519 with the
+ * platform's native Ed25519 (WebCrypto, in parallel, off the page's thread) where there
+ * is one. Only a success counts, and only for the encodings verifyEd25519 accepts
+ * (canonical S, A and R; A not of small order): the native check is cofactorless, so
+ * its success implies the cofactored equation verifyEd25519 tests, and the cache then
+ * answers exactly what verifyEd25519 would have. A failure, or no WebCrypto, leaves the
+ * signature to verifyEd25519. It never throws.
+ */
+export async function preverifyEd25519 (list) {
+  if (!subtle) return 0
+  let n = 0
+  await Promise.all(list.map(async ({ pk, msg, sig }) => {
+    try {
+      if (!(sig instanceof Uint8Array) || sig.length !== 64 || !(pk instanceof Uint8Array) || pk.length !== 32) return
+      const kh = hex(pk)
+      const key = kh + hex(msg) + hex(sig)
+      if (sigCache.has(key)) return
+      if (le(sig.subarray(32)) >= ED_L || !strictEncoding(sig.subarray(0, 32)) || !strictEncoding(pk)) return
+      if (!smallOrder.has(kh)) smallOrder.set(kh, ed25519.Point.fromBytes(pk).isSmallOrder())
+      if (smallOrder.get(kh)) return
+      if (!nativeKeys.has(kh)) nativeKeys.set(kh, subtle.importKey('raw', pk, { name: 'Ed25519' }, false, ['verify']).catch(() => null))
+      const ck = await nativeKeys.get(kh)
+      if (ck === null) return
+      if (await subtle.verify({ name: 'Ed25519' }, ck, sig, msg)) {
+        if (sigCache.size > 4096) sigCache.clear()
+        sigCache.set(key, true)
+        n++
+      }
+    } catch {}
+  }))
+  return n
+}
+
+/** sigCached tells whether a signature's verdict is cached (for tests). */
+export function sigCached (pk, msg, sig) { return sigCache.get(hex(pk) + hex(msg) + hex(sig)) }
+
 // accumulator steps already checked: held digest ‖ new digest (a pure function of both
 // states and the configured ĝ^s, which the key includes)
 const stepCache = new Set()
