@@ -214,6 +214,7 @@ export class Verifier {
     return p
   }
 
+  /** streamLimits are the CBOR decoding bounds of a stream answer under the loaded configuration. */
   streamLimits () {
     return { maxArray: (this.cfg?.limits.max_stream_batches ?? 0) + 2, maxMap: 32 }
   }
